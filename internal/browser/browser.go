@@ -1,0 +1,91 @@
+// Package browser starts headless Debian Chromium for tests, through chromedp.
+// Without Chromium the tests skip with a message; with LECTERN_TEST_BROWSER=require
+// (set by CI) they fail instead.
+package browser
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Path finds the Chromium binary: LECTERN_TEST_CHROMIUM, /usr/bin/chromium, or PATH.
+func Path() string {
+	if p := os.Getenv("LECTERN_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// New returns a chromedp context for one fresh browser with its own profile,
+// closed when the test ends. The timeout bounds the whole test's browsing.
+func New(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
+	path := Path()
+	if path == "" {
+		if os.Getenv("LECTERN_TEST_BROWSER") == "require" {
+			t.Fatal("Chromium is required (LECTERN_TEST_BROWSER=require) but was not found; install it with apt-get install chromium")
+		}
+		t.Skip("SKIP browser test: Chromium not found (install chromium, or set LECTERN_TEST_CHROMIUM)")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	return ctx
+}
+
+// Screenshot saves a full-page PNG under LECTERN_TEST_SCREENSHOTS (when set)
+// so people can look at the pages the tests visited.
+func Screenshot(t testing.TB, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("LECTERN_TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,171 @@
+package lms_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/lectern/lectern/internal/browser"
+	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/lms"
+)
+
+// running is a real Lectern: data folder, SQLite file, HTTP listener.
+type running struct {
+	app *lms.App
+	url string
+}
+
+func startLectern(t *testing.T) *running {
+	t.Helper()
+	cfg := lms.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.Addr = "127.0.0.1:0"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	assets := lms.Assets{
+		Templates: os.DirFS(filepath.Join(fixture.Root(), "templates")),
+		Static:    os.DirFS(filepath.Join(fixture.Root(), "static")),
+	}
+	app, err := lms.Open(cfg, assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- app.Serve(ctx, func(addr string) { ready <- addr }) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	app.Config.BaseURL = "http://" + addr
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		app.Close()
+	})
+	return &running{app: app, url: app.Config.BaseURL}
+}
+
+func (r *running) link(t *testing.T, email string, course uint) string {
+	t.Helper()
+	l, err := r.app.LoginLink(context.Background(), email, course)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestAdminImportsInBrowser: an admin signs in with the form, uploads a
+// package with the progress-bar form, sees its tree and warnings; a bad
+// package shows its reason; a learner's sign-in link opens the course.
+func TestAdminImportsInBrowser(t *testing.T) {
+	ctx := browser.New(t, 2*time.Minute)
+	lec := startLectern(t)
+	bg := context.Background()
+	if _, _, err := lec.app.AddUser(bg, "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lec.app.AddUser(bg, "learner@example.org", "Lee Learner", "learner-password-1", false); err != nil {
+		t.Fatal(err)
+	}
+
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(lec.url+"/admin/courses"),
+		chromedp.WaitVisible(css("#email")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser.Screenshot(t, ctx, "login")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(css("#email"), "admin@example.org"),
+		chromedp.SendKeys(css("#password"), "admin-password-1"),
+		chromedp.Click(css("main button[type=submit]")),
+		chromedp.WaitVisible(css("#package")),
+	)
+	if err != nil {
+		t.Fatalf("sign in with the form: %v", err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if !strings.HasSuffix(loc, "/admin/courses") {
+		t.Fatalf("after sign-in at %s, want back at /admin/courses", loc)
+	}
+	browser.Screenshot(t, ctx, "admin-courses-empty")
+
+	good := fixture.ZipDir(t, fixture.Package("scorm2004v4-seq"))
+	err = chromedp.Do(ctx,
+		chromedp.SetUploadFiles(css("#package"), []string{good}),
+		chromedp.Click(css("form[data-upload] button[type=submit]")),
+		chromedp.WaitVisible(css("h1"), chromedp.RetryInterval(50*time.Millisecond)),
+		chromedp.WaitVisible(css(".tree")),
+	)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	loc, _ = chromedp.Run(ctx, chromedp.Location())
+	if !strings.Contains(loc, "/admin/courses/1?imported=1") {
+		t.Fatalf("after upload at %s, want the course page", loc)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(css("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"The package was imported", "2004 4th Edition", "Course tree"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("course page lacks %q:\n%s", want, text)
+		}
+	}
+	browser.Screenshot(t, ctx, "admin-course")
+
+	bad := fixture.ZipFiles(t, map[string]string{"course.crs": "[Course]\nCourse_ID=X\n", "a.au": "x"})
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(lec.url+"/admin/courses"),
+		chromedp.SetUploadFiles(css("#package"), []string{bad}),
+		chromedp.Click(css("form[data-upload] button[type=submit]")),
+		chromedp.WaitVisible(css(".status.error")),
+	)
+	if err != nil {
+		t.Fatalf("bad upload: %v", err)
+	}
+	status, _ := chromedp.Run(ctx, chromedp.Text(css(".status")))
+	if !strings.Contains(status, "not imported") || !strings.Contains(status, "AICC") {
+		t.Errorf("bad upload says %q, want the AICC reason", status)
+	}
+	browser.Screenshot(t, ctx, "admin-upload-rejected")
+
+	// A learner's sign-in link opens the course, on a phone-sized screen.
+	learner := browser.New(t, time.Minute)
+	err = chromedp.Do(learner,
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(lec.link(t, "learner@example.org", 1)),
+		chromedp.WaitVisible(css(".tree")),
+	)
+	if err != nil {
+		t.Fatalf("learner link: %v", err)
+	}
+	loc, _ = chromedp.Run(learner, chromedp.Location())
+	if !strings.HasSuffix(loc, "/courses/1") {
+		t.Errorf("learner link landed on %s, want /courses/1", loc)
+	}
+	browser.Screenshot(t, learner, "learner-course-phone")
+	// The learner cannot reach the admin pages.
+	if err := chromedp.Do(learner, chromedp.Navigate(lec.url+"/admin/courses")); err != nil {
+		t.Fatal(err)
+	}
+	if h1, _ := chromedp.Run(learner, chromedp.Text(css("h1"))); h1 != "Forbidden" {
+		t.Errorf("learner on /admin/courses sees %q, want Forbidden", h1)
+	}
+}

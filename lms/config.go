@@ -1,0 +1,170 @@
+package lms
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lectern/lectern/scorm"
+)
+
+// Config is every setting Lectern has. Each field is a command-line flag and a
+// LECTERN_* environment variable; flags win over the environment.
+type Config struct {
+	DataDir string // SQLite database, content and secrets live here
+	Addr    string // LMS listener
+	BaseURL string // public URL of the LMS, used in sign-in links; derived from Addr when empty
+
+	SessionLifetime  time.Duration // a session ends this long after sign-in
+	LoginMaxFailures int           // failed sign-ins allowed per email (and per client address) in LoginWindow
+	LoginWindow      time.Duration // window for LoginMaxFailures, and how long a lock lasts
+	LoginLinkTTL     time.Duration // how long a sign-in link stays valid
+
+	MaxUploadBytes int64        // largest package upload accepted over HTTP
+	Package        scorm.Limits // limits applied when unpacking a package
+
+	LogLevel string // debug, info, warn, error
+
+	envErrors []string // malformed LECTERN_* values, reported by Validate
+}
+
+// DefaultConfig returns the settings Lectern uses when nothing is configured.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:          "./lectern-data",
+		Addr:             "127.0.0.1:8080",
+		SessionLifetime:  24 * time.Hour,
+		LoginMaxFailures: 5,
+		LoginWindow:      15 * time.Minute,
+		LoginLinkTTL:     15 * time.Minute,
+		MaxUploadBytes:   1 << 30,
+		Package:          scorm.DefaultLimits(),
+		LogLevel:         "info",
+	}
+}
+
+// RegisterFlags binds every setting to fs. Defaults come from c, overridden by
+// LECTERN_<NAME> environment variables (name upper-cased, dashes as underscores).
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	str := func(p *string, name, usage string) {
+		fs.StringVar(p, name, envString(name, *p), usage+" (env "+envName(name)+")")
+	}
+	dur := func(p *time.Duration, name, usage string) {
+		fs.DurationVar(p, name, c.envDuration(name, *p), usage+" (env "+envName(name)+")")
+	}
+	num := func(p *int, name, usage string) {
+		fs.IntVar(p, name, int(c.envInt(name, int64(*p))), usage+" (env "+envName(name)+")")
+	}
+	num64 := func(p *int64, name, usage string) {
+		fs.Int64Var(p, name, c.envInt(name, *p), usage+" (env "+envName(name)+")")
+	}
+	str(&c.DataDir, "data", "data directory (database, content, secrets)")
+	str(&c.Addr, "addr", "address the LMS listens on")
+	str(&c.BaseURL, "base-url", "public URL of the LMS (default http://<addr>)")
+	dur(&c.SessionLifetime, "session-lifetime", "how long a sign-in lasts")
+	num(&c.LoginMaxFailures, "login-max-failures", "failed sign-ins allowed per email and per client within --login-window")
+	dur(&c.LoginWindow, "login-window", "window for counting failed sign-ins, and the lock time after too many")
+	dur(&c.LoginLinkTTL, "login-link-ttl", "how long a sign-in link stays valid")
+	num64(&c.MaxUploadBytes, "max-upload-bytes", "largest package upload accepted over HTTP, in bytes")
+	num64(&c.Package.MaxTotalBytes, "package-max-bytes", "largest total uncompressed size of a package, in bytes")
+	num(&c.Package.MaxEntries, "package-max-entries", "most files and folders a package may contain")
+	num(&c.Package.MaxEntryRatio, "package-max-ratio", "highest compression ratio allowed for one large file in a package")
+	num64(&c.Package.MaxManifestBytes, "package-max-manifest-bytes", "largest imsmanifest.xml accepted, in bytes")
+	num(&c.Package.MaxPathLength, "package-max-path-length", "longest file name (path) in a package, in bytes")
+	str(&c.LogLevel, "log-level", "debug, info, warn or error")
+}
+
+// Validate checks the settings and fills derived ones.
+func (c *Config) Validate() error {
+	if len(c.envErrors) > 0 {
+		return fmt.Errorf("config: malformed environment variable %s", strings.Join(c.envErrors, ", "))
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("config: --data must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("config: --addr %q: %w", c.Addr, err)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("config: --base-url %q must be an http or https URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	switch {
+	case c.SessionLifetime <= 0:
+		return fmt.Errorf("config: --session-lifetime must be positive")
+	case c.LoginMaxFailures < 1:
+		return fmt.Errorf("config: --login-max-failures must be at least 1")
+	case c.LoginWindow <= 0 || c.LoginLinkTTL <= 0:
+		return fmt.Errorf("config: --login-window and --login-link-ttl must be positive")
+	case c.MaxUploadBytes <= 0:
+		return fmt.Errorf("config: --max-upload-bytes must be positive")
+	case c.Package.MaxTotalBytes <= 0 || c.Package.MaxEntries <= 0 || c.Package.MaxEntryRatio <= 0 ||
+		c.Package.MaxManifestBytes <= 0 || c.Package.MaxPathLength <= 0:
+		return fmt.Errorf("config: package limits must be positive")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: --log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("config: --data: %w", err)
+	}
+	c.DataDir = abs
+	return nil
+}
+
+// SecureCookies reports whether cookies must carry the Secure attribute.
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// DatabasePath is the SQLite file inside the data directory.
+func (c *Config) DatabasePath() string { return filepath.Join(c.DataDir, "lectern.db") }
+
+// ContentDir holds one folder per course version.
+func (c *Config) ContentDir() string { return filepath.Join(c.DataDir, "content") }
+
+// StagingDir holds uploads and packages being unpacked; it is on the same file
+// system as ContentDir so that a finished import moves in with one rename.
+func (c *Config) StagingDir() string { return filepath.Join(c.DataDir, "staging") }
+
+func envName(flagName string) string {
+	return "LECTERN_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func envString(name, def string) string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		return v
+	}
+	return def
+}
+
+func (c *Config) envInt(name string, def int64) int64 {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+		c.envErrors = append(c.envErrors, envName(name)+"="+v)
+	}
+	return def
+}
+
+func (c *Config) envDuration(name string, def time.Duration) time.Duration {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		c.envErrors = append(c.envErrors, envName(name)+"="+v)
+	}
+	return def
+}

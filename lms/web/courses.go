@@ -1,0 +1,118 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lectern/lectern/lms/store"
+)
+
+func (s *Server) home(c echo.Context) error {
+	courses, err := s.store.Courses(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	var open []store.CourseSummary
+	for _, co := range courses {
+		if co.CurrentVersionID != nil {
+			open = append(open, co)
+		}
+	}
+	return s.render(c, http.StatusOK, "home", "My courses", open)
+}
+
+// courseView is a course with one version's tree.
+type courseView struct {
+	Course   *store.Course
+	Version  *store.CourseVersion
+	Versions []store.CourseVersion
+	Items    []store.Item
+	Tree     []*treeNode
+	Imported bool
+	Error    string
+}
+
+func (s *Server) loadCourse(c echo.Context) (*courseView, error) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "No such course.")
+	}
+	ctx := c.Request().Context()
+	co, err := s.store.CourseByID(ctx, uint(id))
+	if err != nil {
+		return nil, err
+	}
+	cv := &courseView{Course: co}
+	if co.CurrentVersionID == nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "This course has no content yet.")
+	}
+	if cv.Version, err = s.store.VersionByID(ctx, *co.CurrentVersionID); err != nil {
+		return nil, err
+	}
+	if cv.Items, err = s.store.VersionItems(ctx, cv.Version.ID); err != nil {
+		return nil, err
+	}
+	cv.Tree = buildTree(cv.Items)
+	return cv, nil
+}
+
+type treeNode struct {
+	Item     store.Item
+	Children []*treeNode
+}
+
+// buildTree nests items (in depth-first order) under their parents.
+func buildTree(items []store.Item) []*treeNode {
+	byID := make(map[uint]*treeNode, len(items))
+	var roots []*treeNode
+	for _, it := range items {
+		n := &treeNode{Item: it}
+		byID[it.ID] = n
+		if p := it.ParentID; p != nil && byID[*p] != nil {
+			byID[*p].Children = append(byID[*p].Children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	return roots
+}
+
+// learnerCourse is the learner's view of a course: its outline. The player
+// takes this place once the run-time is built.
+func (s *Server) learnerCourse(c echo.Context) error {
+	cv, err := s.loadCourse(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "learner_course", cv.Course.Title, cv)
+}
+
+func (s *Server) adminCourses(c echo.Context) error {
+	return s.renderCourseList(c, http.StatusOK, "")
+}
+
+func (s *Server) renderCourseList(c echo.Context, status int, uploadErr string) error {
+	courses, err := s.store.Courses(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "admin_courses", "Courses", struct {
+		Courses []store.CourseSummary
+		Error   string
+		MaxMB   int64
+	}{courses, uploadErr, s.opt.MaxUploadBytes >> 20})
+}
+
+func (s *Server) adminCourse(c echo.Context) error {
+	cv, err := s.loadCourse(c)
+	if err != nil {
+		return err
+	}
+	if cv.Versions, err = s.store.CourseVersions(c.Request().Context(), cv.Course.ID); err != nil {
+		return err
+	}
+	cv.Imported = c.QueryParam("imported") == "1"
+	return s.render(c, http.StatusOK, "admin_course", cv.Course.Title, cv)
+}

@@ -1,0 +1,135 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lectern/lectern/lms/store"
+)
+
+// layoutFile wraps every page; each other file in templates/ is one page.
+const layoutFile = "layout.html"
+
+type pageTemplate struct {
+	name string
+	t    *template.Template
+}
+
+// parsePages parses layout + page for every page file.
+func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, error) {
+	names, err := fs.Glob(fsys, "*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*pageTemplate{}
+	for _, n := range names {
+		if n == layoutFile {
+			continue
+		}
+		t, err := template.New(layoutFile).Funcs(funcs).ParseFS(fsys, layoutFile, n)
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", n, err)
+		}
+		name := strings.TrimSuffix(n, ".html")
+		pages[name] = &pageTemplate{name: name, t: t}
+	}
+	return pages, nil
+}
+
+// PageNames lists the pages the handlers render; a test checks it against
+// the files in templates/ so that none is missing or unused.
+var PageNames = []string{"login", "home", "learner_course", "admin_courses", "admin_course", "error"}
+
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"static": func(name string) string { return "/static/" + s.staticVersion + "/" + name },
+		"plural": func(n int, one, many string) string {
+			if n == 1 {
+				return one
+			}
+			return many
+		},
+	}
+}
+
+// view is what every page template receives.
+type view struct {
+	Title string
+	User  *store.User
+	CSRF  string
+	Data  any
+}
+
+// render writes page with status, wrapping data in the common view.
+func (s *Server) render(c echo.Context, status int, page, title string, data any) error {
+	pt, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no page %q", page)
+	}
+	csrf, _ := c.Get(ctxCSRF).(string)
+	var buf bytes.Buffer
+	if err := pt.t.Execute(&buf, view{Title: title, User: currentUser(c), CSRF: csrf, Data: data}); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// contentVersion hashes the static files so their URLs change when they do and
+// can be cached for a year.
+func contentVersion(fsys fs.FS) (string, error) {
+	h := sha256.New()
+	var files []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+// static serves embedded files under a versioned URL.
+func (s *Server) static(c echo.Context) error {
+	name := path.Clean(c.Param("*"))
+	if !fs.ValidPath(name) || name == "." {
+		return echo.ErrNotFound
+	}
+	b, err := fs.ReadFile(s.opt.Static, name)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if c.Param("version") == s.staticVersion {
+		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Response().Header().Set("Cache-Control", "no-cache")
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = http.DetectContentType(b)
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Access says who may call a route.
+type Access string
+
+const (
+	Public  Access = "public"  // anyone
+	Learner Access = "learner" // any signed-in, active user
+	Admin   Access = "admin"   // signed-in admins
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Method, Path string
+	Access       Access
+	handler      echo.HandlerFunc
+}
+
+// routeTable is every route Lectern serves on the LMS origin, by access class.
+func (s *Server) routeTable() []Route {
+	return []Route{
+		{http.MethodGet, "/healthz", Public, s.healthz},
+		{http.MethodGet, "/static/:version/*", Public, s.static},
+		{http.MethodGet, "/login", Public, s.loginPage},
+		{http.MethodPost, "/login", Public, s.login},
+		{http.MethodGet, "/login/link/:token", Public, s.loginLink},
+
+		{http.MethodGet, "/", Learner, s.home},
+		{http.MethodPost, "/logout", Learner, s.logout},
+		{http.MethodGet, "/courses/:id", Learner, s.learnerCourse},
+
+		{http.MethodGet, "/admin/courses", Admin, s.adminCourses},
+		{http.MethodPost, "/admin/courses", Admin, s.uploadCourse},
+		{http.MethodGet, "/admin/courses/:id", Admin, s.adminCourse},
+		{http.MethodPost, "/admin/courses/:id/versions", Admin, s.uploadVersion},
+	}
+}
+
+// routes registers the route table with the middleware of each class.
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(s.recoverPanics, s.requestLog, s.securityHeaders, s.csrf(), s.loadUser)
+	guards := map[Access][]echo.MiddlewareFunc{
+		Public:  nil,
+		Learner: {s.requireUser},
+		Admin:   {s.requireUser, s.requireAdmin},
+	}
+	for _, r := range s.routeTable() {
+		e.Add(r.Method, r.Path, r.handler, guards[r.Access]...)
+	}
+}
+
+// Routes lists the route table, for the authorisation tests.
+func (s *Server) Routes() []Route { return s.routeTable() }
+
+// RegisteredRoutes lists what the router actually serves, as "METHOD path".
+func (s *Server) RegisteredRoutes() []string {
+	var out []string
+	for _, r := range s.echo.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/lms/web"
+)
+
+// TestAuthorisationMatrix walks every registered route and checks that it is
+// classified and that each class admits exactly who it should.
+func TestAuthorisationMatrix(t *testing.T) {
+	e := newEnv(t)
+	anon := e.browser()
+	learner := e.signedIn("learner@example.org", false)
+	admin := e.signedIn("admin@example.org", true)
+
+	table := map[string]web.Access{}
+	for _, r := range e.server.Routes() {
+		table[r.Method+" "+r.Path] = r.Access
+	}
+	registered := e.server.RegisteredRoutes()
+	if len(registered) == 0 {
+		t.Fatal("no routes registered")
+	}
+	for _, key := range registered {
+		access, ok := table[key]
+		if !ok {
+			t.Errorf("route %s is not in the route table: classify it", key)
+			continue
+		}
+		method, path, _ := strings.Cut(key, " ")
+		path = strings.NewReplacer(":id", "1", ":token", "tok", ":version", "v", "*", "x").Replace(path)
+		send := func(b *browser) int {
+			req, _ := http.NewRequest(method, e.http.URL+path, nil)
+			if method != http.MethodGet {
+				// A valid CSRF token, so that only authorisation decides.
+				req.Header.Set("X-CSRF-Token", b.csrfCookie())
+			}
+			return b.do(req).status
+		}
+		switch access {
+		case web.Public:
+		case web.Learner:
+			if s := send(anon); s != http.StatusSeeOther && s != http.StatusUnauthorized {
+				t.Errorf("%s as anonymous: %d, want sign-in", key, s)
+			}
+		case web.Admin:
+			if s := send(anon); s != http.StatusSeeOther && s != http.StatusUnauthorized {
+				t.Errorf("%s as anonymous: %d, want sign-in", key, s)
+			}
+			if s := send(learner); s != http.StatusForbidden {
+				t.Errorf("%s as learner: %d, want 403", key, s)
+			}
+			if s := send(admin); s == http.StatusForbidden || s == http.StatusUnauthorized {
+				t.Errorf("%s as admin: %d, want access", key, s)
+			}
+		default:
+			t.Errorf("route %s has unknown access class %q", key, access)
+		}
+	}
+}
+
+// TestTemplates: every page file is rendered by some handler and every page a
+// handler renders exists.
+func TestTemplates(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixture.Root(), "templates", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk []string
+	for _, f := range files {
+		if n := strings.TrimSuffix(filepath.Base(f), ".html"); n != "layout" {
+			onDisk = append(onDisk, n)
+		}
+	}
+	used := append([]string(nil), web.PageNames...)
+	sort.Strings(onDisk)
+	sort.Strings(used)
+	if strings.Join(onDisk, ",") != strings.Join(used, ",") {
+		t.Errorf("templates on disk %v, pages rendered %v", onDisk, used)
+	}
+	// Each page is passed to render by some handler.
+	var src strings.Builder
+	goFiles, _ := filepath.Glob("*.go")
+	for _, f := range goFiles {
+		if !strings.HasSuffix(f, "_test.go") {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src.Write(b)
+		}
+	}
+	for _, n := range used {
+		if !regexp.MustCompile(`render\(c, [^,]+, "` + n + `"`).MatchString(src.String()) {
+			t.Errorf("page %q is never rendered", n)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+// Command lectern is a lightweight SCORM LMS: one binary, one data folder.
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/lectern/lectern/lms"
+	"github.com/lectern/lectern/lms/course"
+)
+
+//go:embed templates static
+var embedded embed.FS
+
+const usage = `Lectern: a lightweight SCORM LMS.
+
+Usage:
+  lectern serve [--data DIR] [--addr HOST:PORT] [flags]
+  lectern import [--data DIR] [--json] [--check] [--course ID] FILE.zip
+  lectern user add --email E --name N [--admin] [--password P]
+  lectern user list [--json]
+  lectern login-link --email E [--course ID]
+
+Every command accepts the settings of "lectern serve -h"; each is also a
+LECTERN_* environment variable.
+`
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "lectern:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// run dispatches a command line; main and the CLI tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"no command"}
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
+	case "user":
+		if len(args) == 0 {
+			return usageError{"user: want add or list"}
+		}
+		switch args[0] {
+		case "add":
+			return userAdd(ctx, args[1:], stdout, stderr)
+		case "list":
+			return userList(ctx, args[1:], stdout, stderr)
+		}
+		return usageError{"user: want add or list"}
+	case "login-link":
+		return loginLink(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{"unknown command " + cmd}
+}
+
+// command is one subcommand's flags on top of the shared configuration.
+type command struct {
+	fs  *flag.FlagSet
+	cfg lms.Config
+}
+
+func newCommand(name string, stderr io.Writer) *command {
+	c := &command{fs: flag.NewFlagSet("lectern "+name, flag.ContinueOnError), cfg: lms.DefaultConfig()}
+	c.fs.SetOutput(stderr)
+	c.cfg.RegisterFlags(c.fs)
+	return c
+}
+
+// parse accepts flags before and after positional arguments.
+func (c *command) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if err := c.cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return pos, nil
+}
+
+func (c *command) open(stderr io.Writer) (*lms.App, error) {
+	log := newLogger(stderr, c.cfg.LogLevel)
+	templates, err := fs.Sub(embedded, "templates")
+	if err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(embedded, "static")
+	if err != nil {
+		return nil, err
+	}
+	return lms.Open(c.cfg, lms.Assets{Templates: templates, Static: static}, log)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("serve", stderr)
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return app.Serve(ctx, func(addr string) {
+		fmt.Fprintf(stdout, "Lectern is running at %s (data in %s)\n", app.Config.BaseURL, app.Config.DataDir)
+	})
+}
+
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("import", stderr)
+	asJSON := c.fs.Bool("json", false, "print the course as one JSON object")
+	check := c.fs.Bool("check", false, "validate the package without storing it")
+	courseID := c.fs.Uint("course", 0, "add the package as a new version of this course")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"import: want one FILE.zip"}
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	res, err := app.Importer.Import(ctx, pos[0], course.Options{CheckOnly: *check, CourseID: *courseID, Filename: filepath.Base(pos[0])})
+	if err != nil {
+		var rej *course.RejectedError
+		if errors.As(err, &rej) {
+			return fmt.Errorf("%s: %s", filepath.Base(pos[0]), rej.Reason)
+		}
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	if *check {
+		fmt.Fprintf(stdout, "OK: %q, SCORM %s, %d SCOs, %d launchable items (not stored)\n", res.Title, res.Version, res.SCOCount, res.LaunchableCount)
+	} else {
+		fmt.Fprintf(stdout, "Imported course %d (version %d): %q, SCORM %s, %d SCOs, %d launchable items\n",
+			*res.ID, res.CourseVersion, res.Title, res.Version, res.SCOCount, res.LaunchableCount)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
+	return nil
+}
+
+func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("user add", stderr)
+	email := c.fs.String("email", "", "email address (sign-in name)")
+	name := c.fs.String("name", "", "full name")
+	admin := c.fs.Bool("admin", false, "make the user an administrator")
+	password := c.fs.String("password", "", "password (generated and printed once when omitted)")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	u, generated, err := app.AddUser(ctx, *email, *name, *password, *admin)
+	if err != nil {
+		return err
+	}
+	role := "learner"
+	if u.Admin {
+		role = "admin"
+	}
+	fmt.Fprintf(stdout, "Created %s %s (%s)\n", role, u.Email, u.Name)
+	if generated != "" {
+		fmt.Fprintf(stdout, "Password: %s\n(shown once; it is stored only as a hash)\n", generated)
+	}
+	return nil
+}
+
+func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("user list", stderr)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	users, err := app.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		ID     uint   `json:"id"`
+		Email  string `json:"email"`
+		Name   string `json:"name"`
+		Admin  bool   `json:"admin"`
+		Active bool   `json:"active"`
+	}
+	rows := make([]row, 0, len(users))
+	for _, u := range users {
+		rows = append(rows, row{u.ID, u.Email, u.Name, u.Admin, u.Active})
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rows)
+	}
+	for _, r := range rows {
+		role, state := "learner", ""
+		if r.Admin {
+			role = "admin"
+		}
+		if !r.Active {
+			state = " (deactivated)"
+		}
+		fmt.Fprintf(stdout, "%d\t%s\t%s\t%s%s\n", r.ID, r.Email, r.Name, role, state)
+	}
+	return nil
+}
+
+func loginLink(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("login-link", stderr)
+	email := c.fs.String("email", "", "email of the user to sign in")
+	courseID := c.fs.Uint("course", 0, "open this course after signing in")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	link, err := app.LoginLink(ctx, *email, *courseID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, link)
+	return nil
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lectern/lectern/internal/fixture"
+)
+
+// lectern runs a command line against a data folder and returns its output.
+func lectern(t *testing.T, data string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append(args, "--data", data, "--log-level", "warn")
+	err = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestUserAddAndLoginLink(t *testing.T) {
+	data := t.TempDir()
+	out, _, err := lectern(t, data, "user", "add", "--email", "ada@example.org", "--name", "Ada Lovelace", "--admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`Password: (\S{20})\n`).FindStringSubmatch(out)
+	if !strings.Contains(out, "Created admin ada@example.org") || m == nil {
+		t.Fatalf("user add printed %q: want the created admin and a generated password", out)
+	}
+	if _, _, err := lectern(t, data, "user", "add", "--email", "ADA@example.org", "--name", "Again"); err == nil ||
+		!strings.Contains(err.Error(), "already exists") {
+		t.Errorf("duplicate email: err %v, want 'already exists'", err)
+	}
+	for _, bad := range [][]string{
+		{"--email", "not-an-email", "--name", "X"},
+		{"--email", "b@example.org", "--name", ""},
+		{"--email", "b@example.org", "--name", "B", "--password", "short"},
+	} {
+		if _, _, err := lectern(t, data, append([]string{"user", "add"}, bad...)...); err == nil {
+			t.Errorf("user add %v: accepted", bad)
+		}
+	}
+	out, _, err = lectern(t, data, "user", "list", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []struct {
+		Email string
+		Admin bool
+	}
+	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 1 || !users[0].Admin {
+		t.Errorf("user list --json = %s (%v): want one admin", out, err)
+	}
+
+	out, _, err = lectern(t, data, "login-link", "--email", "ada@example.org", "--base-url", "https://lms.example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^https://lms\.example\.org/login/link/[A-Za-z0-9_-]{43}\n$`).MatchString(out) {
+		t.Errorf("login-link printed %q", out)
+	}
+	if _, _, err := lectern(t, data, "login-link", "--email", "nobody@example.org"); err == nil {
+		t.Error("login-link for an unknown user succeeded")
+	}
+	if _, _, err := lectern(t, data, "login-link", "--email", "ada@example.org", "--course", "7"); err == nil ||
+		!strings.Contains(err.Error(), "no course") {
+		t.Errorf("login-link for a missing course: %v", err)
+	}
+}
+
+type importJSON struct {
+	ID            *uint  `json:"id"`
+	Title         string `json:"title"`
+	Version       string `json:"version"`
+	Organizations []struct {
+		Identifier string     `json:"identifier"`
+		Title      string     `json:"title"`
+		Items      []itemJSON `json:"items"`
+	} `json:"organizations"`
+	SCOCount        int      `json:"scoCount"`
+	LaunchableCount int      `json:"launchableCount"`
+	Warnings        []string `json:"warnings"`
+}
+
+type itemJSON struct {
+	Identifier string     `json:"identifier"`
+	Title      string     `json:"title"`
+	Launch     string     `json:"launch"`
+	ScormType  string     `json:"scormType"`
+	Visible    bool       `json:"visible"`
+	Children   []itemJSON `json:"children"`
+}
+
+func TestImportJSON(t *testing.T) {
+	data := t.TempDir()
+	zip := fixture.ZipDir(t, fixture.Package("scorm12-multi"))
+
+	out, _, err := lectern(t, data, "import", "--json", "--check", zip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked importJSON
+	if err := json.Unmarshal([]byte(out), &checked); err != nil {
+		t.Fatalf("import --check --json printed %q: %v", out, err)
+	}
+	if checked.ID != nil {
+		t.Errorf("--check gave id %d, want null", *checked.ID)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "content")); len(entries) != 0 {
+		t.Errorf("--check stored content: %d entries", len(entries))
+	}
+
+	out, _, err = lectern(t, data, "import", zip, "--json") // flags after the file work too
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got importJSON
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("import --json printed %q: %v", out, err)
+	}
+	if got.ID == nil || *got.ID != 1 || got.Version != "1.2" || len(got.Organizations) == 0 {
+		t.Fatalf("import --json = %+v", got)
+	}
+	if got.SCOCount != checked.SCOCount || got.LaunchableCount != checked.LaunchableCount || got.SCOCount == 0 {
+		t.Errorf("counts: import %d/%d, check %d/%d", got.SCOCount, got.LaunchableCount, checked.SCOCount, checked.LaunchableCount)
+	}
+	var launchable int
+	var walk func([]itemJSON)
+	walk = func(items []itemJSON) {
+		for _, it := range items {
+			if it.Launch != "" {
+				launchable++
+				if it.ScormType != "sco" && it.ScormType != "asset" {
+					t.Errorf("item %s launches %q with scormType %q", it.Identifier, it.Launch, it.ScormType)
+				}
+			}
+			walk(it.Children)
+		}
+	}
+	walk(got.Organizations[0].Items)
+	if launchable != got.LaunchableCount {
+		t.Errorf("tree has %d launchable items, launchableCount %d", launchable, got.LaunchableCount)
+	}
+	if _, err := os.Stat(filepath.Join(data, "content", "1", "1", "imsmanifest.xml")); err != nil {
+		t.Errorf("content not stored: %v", err)
+	}
+
+	out, _, err = lectern(t, data, "import", "--course", "1", zip)
+	if err != nil || !strings.Contains(out, "Imported course 1 (version 2)") {
+		t.Errorf("import --course 1: %q %v", out, err)
+	}
+}
+
+func TestImportRejects(t *testing.T) {
+	data := t.TempDir()
+	notZip := filepath.Join(t.TempDir(), "course.zip")
+	os.WriteFile(notZip, []byte("plain text"), 0o644)
+	_, _, err := lectern(t, data, "import", "--json", notZip)
+	if err == nil {
+		t.Fatal("a text file was imported")
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "course.zip: ") || strings.Contains(msg, "\n") {
+		t.Errorf("reason %q: want one line naming the file", msg)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "staging")); len(entries) != 0 {
+		t.Errorf("staging left behind: %d entries", len(entries))
+	}
+	if _, _, err := lectern(t, data, "import"); err == nil {
+		t.Error("import without a file succeeded")
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	data := t.TempDir()
+	t.Setenv("LECTERN_LOGIN_LINK_TTL", "not-a-duration")
+	if _, _, err := lectern(t, data, "user", "list"); err == nil || !strings.Contains(err.Error(), "LECTERN_LOGIN_LINK_TTL") {
+		t.Errorf("malformed environment value: err %v, want it named", err)
+	}
+	t.Setenv("LECTERN_LOGIN_LINK_TTL", "5m")
+	t.Setenv("LECTERN_ADDR", "nonsense")
+	if _, _, err := lectern(t, data, "user", "list"); err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("bad address from the environment: err %v", err)
+	}
+}
