@@ -19,6 +19,9 @@ var migrations = []migration{
 	{1, "accounts, sessions, courses and versions", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&User{}, &Session{}, &LoginLink{}, &Course{}, &CourseVersion{}, &Item{})
 	}},
+	{2, "run-time: attempts, SCO states, launches, commit journal", func(tx *gorm.DB) error {
+		return tx.Migrator().CreateTable(&Attempt{}, &ScoState{}, &Launch{}, &Commit{})
+	}},
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -1,0 +1,76 @@
+package store
+
+import "time"
+
+// Attempt is one learner's go at one course version. Its summary columns are
+// updated by every commit so that reports read columns, not blobs.
+type Attempt struct {
+	ID              uint          `gorm:"primaryKey"`
+	UserID          uint          `gorm:"not null;index:idx_attempt_user_course"`
+	User            User          `gorm:"constraint:OnDelete:CASCADE"`
+	CourseID        uint          `gorm:"not null;index:idx_attempt_user_course"`
+	VersionID       uint          `gorm:"not null;index"`
+	Version         CourseVersion `gorm:"constraint:OnDelete:CASCADE"`
+	Number          int           `gorm:"not null"` // 1, 2, ... per learner and course
+	Completion      string        `gorm:"size:20;not null"` // completed, incomplete, not attempted, unknown
+	Success         string        `gorm:"size:20;not null"` // passed, failed, unknown
+	ScoreScaled     *float64
+	ScoreRaw        *float64
+	ProgressMeasure *float64
+	TotalSeconds    float64   `gorm:"not null"`
+	CurrentItemID   *uint     // where the learner is (resume point)
+	Suspended       bool      `gorm:"not null"`
+	Closed          bool      `gorm:"not null;index"` // finished: a new launch starts a new attempt
+	StartedAt       time.Time `gorm:"not null"`
+	LastAccessAt    time.Time `gorm:"not null"`
+	CompletedAt     *time.Time
+}
+
+// ScoState is the run-time data of one SCO (item) in an attempt: the CMI
+// values as JSON plus the columns reports read.
+type ScoState struct {
+	ID              uint    `gorm:"primaryKey"`
+	AttemptID       uint    `gorm:"not null;uniqueIndex:idx_sco_state"`
+	Attempt         Attempt `gorm:"constraint:OnDelete:CASCADE"`
+	ItemID          uint    `gorm:"not null;uniqueIndex:idx_sco_state"`
+	State           []byte  `gorm:"not null"` // cmi.State as JSON
+	Completion      string  `gorm:"size:20;not null"`
+	Success         string  `gorm:"size:20;not null"`
+	ScoreScaled     *float64
+	ScoreRaw        *float64
+	ProgressMeasure *float64
+	TotalSeconds    float64   `gorm:"not null"`
+	Sessions        int       `gorm:"not null"` // launches so far
+	UpdatedAt       time.Time `gorm:"not null"`
+}
+
+// Launch is one delivery of one SCO in an attempt. The content origin knows
+// only its token; the row binds the token to the attempt and the item. A
+// newer launch of the same SCO (a second tab) supersedes it.
+type Launch struct {
+	ID           string    `gorm:"primaryKey;size:64"` // hex SHA-256 of the token
+	AttemptID    uint      `gorm:"not null;index"`
+	Attempt      Attempt   `gorm:"constraint:OnDelete:CASCADE"`
+	ItemID       uint      `gorm:"not null"`
+	UserID       uint      `gorm:"not null"`
+	Seq          int64     `gorm:"not null"` // last applied commit sequence number
+	Started      bool      `gorm:"not null"` // the player frame has loaded the state
+	Terminated   bool      `gorm:"not null"` // Terminate/LMSFinish received: no more writes
+	SupersededAt *time.Time
+	CreatedAt    time.Time `gorm:"not null"`
+	LastSeenAt   time.Time `gorm:"not null"`
+	ExpiresAt    time.Time `gorm:"not null;index"`
+}
+
+// Commit is the append-only journal of applied commits: evidence of what a
+// SCO reported and when.
+type Commit struct {
+	ID        uint      `gorm:"primaryKey"`
+	LaunchID  string    `gorm:"size:64;not null;index"`
+	AttemptID uint      `gorm:"not null;index"`
+	ItemID    uint      `gorm:"not null"`
+	Seq       int64     `gorm:"not null"`
+	Changes   []byte    `gorm:"not null"` // JSON: [[element, old, new], ...]
+	Terminate bool      `gorm:"not null"`
+	At        time.Time `gorm:"not null"`
+}
