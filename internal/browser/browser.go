@@ -77,7 +77,7 @@ func Screenshot(t testing.TB, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives a PNG
 	if err != nil {
 		t.Errorf("screenshot %s: %v", name, err)
 		return
