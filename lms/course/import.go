@@ -123,7 +123,7 @@ func (im *Importer) Import(ctx context.Context, zipPath string, opt Options) (*R
 // I/O failure is ours.
 func rejectOr(err error) error {
 	for _, e := range []error{scorm.ErrNotZip, scorm.ErrNoManifest, scorm.ErrAICC, scorm.ErrUnsafePath,
-		scorm.ErrLimit, scorm.ErrEncrypted, scorm.ErrDuplicate, scorm.ErrSymlink, scorm.ErrTruncated} {
+		scorm.ErrLimit, scorm.ErrEncrypted, scorm.ErrDuplicate, scorm.ErrSymlink, scorm.ErrTruncated, scorm.ErrUnsupported} {
 		if errors.Is(err, e) {
 			return &RejectedError{Reason: firstLine(err), Err: err}
 		}
