@@ -150,8 +150,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer app.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return app.Serve(ctx, func(addr string) {
-		fmt.Fprintf(stdout, "Lectern is running at %s (data in %s)\n", app.Config.BaseURL, app.Config.DataDir)
+	return app.Serve(ctx, func(lmsAddr, contentAddr string) {
+		fmt.Fprintf(stdout, "Lectern is running at %s (content origin %s, data in %s)\n", app.Config.BaseURL, app.Config.ContentURL, app.Config.DataDir)
 	})
 }
 

@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
 	"github.com/lectern/lectern/lms/web"
 )
@@ -32,6 +34,7 @@ type App struct {
 	Config   Config
 	Store    *store.Store
 	Importer *course.Importer
+	Runtime  *runtime.Service
 	Log      *slog.Logger
 	assets   Assets
 }
@@ -53,6 +56,9 @@ func Open(cfg Config, assets Assets, log *slog.Logger) (*App, error) {
 		Store:  st,
 		Importer: &course.Importer{
 			Store: st, ContentDir: cfg.ContentDir(), StagingDir: cfg.StagingDir(), Limits: cfg.Package, Log: log,
+		},
+		Runtime: &runtime.Service{
+			Store: st, ContentDir: cfg.ContentDir(), LaunchTTL: cfg.LaunchTTL, SuspendDataMax: cfg.SuspendDataMax, Log: log,
 		},
 		Log:    log,
 		assets: assets,
@@ -86,10 +92,26 @@ func (a *App) Handler() (*web.Server, error) {
 		LoginWindow:      a.Config.LoginWindow,
 		MaxUploadBytes:   a.Config.MaxUploadBytes,
 		StagingDir:       a.Config.StagingDir(),
+		ContentURL:       a.Config.ContentURL,
 		SessionKeys:      keys,
 		Templates:        a.assets.Templates,
 		Static:           a.assets.Static,
-	}, a.Store, a.Importer, a.Log)
+	}, a.Store, a.Importer, a.Runtime, a.Log)
+}
+
+// ContentHandler builds the content origin server.
+func (a *App) ContentHandler() (*web.ContentServer, error) {
+	u, err := url.Parse(a.Config.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return web.NewContent(web.ContentOptions{
+		LMSOrigin:      u.Scheme + "://" + u.Host,
+		ContentDir:     a.Config.ContentDir(),
+		MaxCommitBytes: a.Config.MaxCommitBytes,
+		Templates:      a.assets.Templates,
+		Static:         a.assets.Static,
+	}, a.Runtime, a.Store, a.Log)
 }
 
 // sessionKeys reads the cookie keys from the data directory, creating them on
@@ -114,21 +136,29 @@ func (a *App) sessionKeys() ([][]byte, error) {
 	return [][]byte{b[:64], b[64:]}, nil
 }
 
-// Serve runs the LMS until ctx ends, then shuts down gracefully.
-func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+// Serve runs the LMS and the content origin until ctx ends, then shuts both
+// down gracefully. ready receives the two listening addresses.
+func (a *App) Serve(ctx context.Context, ready func(lmsAddr, contentAddr string)) error {
 	h, err := a.Handler()
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Addr:              a.Config.Addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
-	ln, err := net.Listen("tcp", a.Config.Addr)
+	ch, err := a.ContentHandler()
 	if err != nil {
 		return err
+	}
+	lmsLn, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return err
+	}
+	contentLn, err := net.Listen("tcp", a.Config.ContentAddr)
+	if err != nil {
+		lmsLn.Close()
+		return err
+	}
+	servers := []*http.Server{
+		{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute},
+		{Handler: ch, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute},
 	}
 	go func() {
 		t := time.NewTicker(time.Hour)
@@ -144,19 +174,27 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			}
 		}
 	}()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, 2)
+	go func() { errc <- servers[0].Serve(lmsLn) }()
+	go func() { errc <- servers[1].Serve(contentLn) }()
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(lmsLn.Addr().String(), contentLn.Addr().String())
 	}
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(shut)
+	for _, srv := range servers {
+		if serr := srv.Shutdown(shut); err == nil {
+			err = serr
+		}
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
 }
 
 // AddUser creates a user. With an empty password it generates one and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,7 +28,7 @@ func startLectern(t *testing.T) *running {
 	t.Helper()
 	cfg := lms.DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	cfg.Addr = "127.0.0.1:0"
+	cfg.Addr, cfg.ContentAddr = freeAddr(t), freeAddr(t)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,22 +41,31 @@ func startLectern(t *testing.T) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
+	ready := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, func(addr string) { ready <- addr }) }()
-	var addr string
+	go func() { done <- app.Serve(ctx, func(string, string) { close(ready) }) }()
 	select {
-	case addr = <-ready:
+	case <-ready:
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
-	app.Config.BaseURL = "http://" + addr
 	t.Cleanup(func() {
 		cancel()
 		<-done
 		app.Close()
 	})
 	return &running{app: app, url: app.Config.BaseURL}
+}
+
+// freeAddr finds a free loopback port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func (r *running) link(t *testing.T, email string, course uint) string {

@@ -21,6 +21,14 @@ type Config struct {
 	Addr    string // LMS listener
 	BaseURL string // public URL of the LMS, used in sign-in links; derived from Addr when empty
 
+	// The content origin serves SCOs and the run-time API on a second
+	// listener, so content written by others never shares the LMS's origin.
+	ContentAddr    string
+	ContentURL     string        // public URL of the content origin; derived from ContentAddr when empty
+	LaunchTTL      time.Duration // a launch token stays valid this long after its last use
+	SuspendDataMax int           // characters of suspend_data accepted (SCORM 1.2 says 4,096; real content writes more)
+	MaxCommitBytes int64         // largest run-time commit body
+
 	SessionLifetime  time.Duration // a session ends this long after sign-in
 	LoginMaxFailures int           // failed sign-ins allowed per email (and per client address) in LoginWindow
 	LoginWindow      time.Duration // window for LoginMaxFailures, and how long a lock lasts
@@ -39,6 +47,10 @@ func DefaultConfig() Config {
 	return Config{
 		DataDir:          "./lectern-data",
 		Addr:             "127.0.0.1:8080",
+		ContentAddr:      "127.0.0.1:8081",
+		LaunchTTL:        8 * time.Hour,
+		SuspendDataMax:   64000,
+		MaxCommitBytes:   4 << 20,
 		SessionLifetime:  24 * time.Hour,
 		LoginMaxFailures: 5,
 		LoginWindow:      15 * time.Minute,
@@ -67,6 +79,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	str(&c.DataDir, "data", "data directory (database, content, secrets)")
 	str(&c.Addr, "addr", "address the LMS listens on")
 	str(&c.BaseURL, "base-url", "public URL of the LMS (default http://<addr>)")
+	str(&c.ContentAddr, "content-addr", "address the content origin (SCOs and the run-time API) listens on")
+	str(&c.ContentURL, "content-url", "public URL of the content origin (default http://<content-addr>)")
+	dur(&c.LaunchTTL, "launch-ttl", "how long a launch token stays valid after its last use")
+	num(&c.SuspendDataMax, "suspend-data-max", "characters of cmi.suspend_data accepted from a SCO")
+	num64(&c.MaxCommitBytes, "max-commit-bytes", "largest run-time commit accepted, in bytes")
 	dur(&c.SessionLifetime, "session-lifetime", "how long a sign-in lasts")
 	num(&c.LoginMaxFailures, "login-max-failures", "failed sign-ins allowed per email and per client within --login-window")
 	dur(&c.LoginWindow, "login-window", "window for counting failed sign-ins, and the lock time after too many")
@@ -99,6 +116,20 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: --base-url %q must be an http or https URL", c.BaseURL)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if _, _, err := net.SplitHostPort(c.ContentAddr); err != nil {
+		return fmt.Errorf("config: --content-addr %q: %w", c.ContentAddr, err)
+	}
+	if c.ContentURL == "" {
+		c.ContentURL = "http://" + c.ContentAddr
+	}
+	cu, err := url.Parse(c.ContentURL)
+	if err != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Host == "" || cu.Path != "" && cu.Path != "/" {
+		return fmt.Errorf("config: --content-url %q must be an http or https origin", c.ContentURL)
+	}
+	c.ContentURL = strings.TrimRight(c.ContentURL, "/")
+	if cu.Scheme+"://"+cu.Host == u.Scheme+"://"+u.Host {
+		return fmt.Errorf("config: --content-url must differ from --base-url: content must not share the LMS's origin")
+	}
 	switch {
 	case c.SessionLifetime <= 0:
 		return fmt.Errorf("config: --session-lifetime must be positive")
@@ -108,6 +139,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: --login-window and --login-link-ttl must be positive")
 	case c.MaxUploadBytes <= 0:
 		return fmt.Errorf("config: --max-upload-bytes must be positive")
+	case c.LaunchTTL <= 0 || c.SuspendDataMax <= 0 || c.MaxCommitBytes <= 0:
+		return fmt.Errorf("config: --launch-ttl, --suspend-data-max and --max-commit-bytes must be positive")
 	case c.Package.MaxTotalBytes <= 0 || c.Package.MaxEntries <= 0 || c.Package.MaxEntryRatio <= 0 ||
 		c.Package.MaxManifestBytes <= 0 || c.Package.MaxPathLength <= 0:
 		return fmt.Errorf("config: package limits must be positive")

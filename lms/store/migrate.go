@@ -20,7 +20,7 @@ var migrations = []migration{
 		return tx.Migrator().CreateTable(&User{}, &Session{}, &LoginLink{}, &Course{}, &CourseVersion{}, &Item{})
 	}},
 	{2, "run-time: attempts, SCO states, launches, commit journal", func(tx *gorm.DB) error {
-		return tx.Migrator().CreateTable(&Attempt{}, &ScoState{}, &Launch{}, &Commit{})
+		return tx.Migrator().CreateTable(&Attempt{}, &ScoState{}, &Launch{}, &Commit{}, &SharedValue{})
 	}},
 }
 

@@ -74,3 +74,14 @@ type Commit struct {
 	Terminate bool      `gorm:"not null"`
 	At        time.Time `gorm:"not null"`
 }
+
+// SharedValue is one adl.data store (SCORM 2004 4th Edition shared data): it
+// belongs to the learner and the course, and every SCO mapping the target
+// reads and writes the same value.
+type SharedValue struct {
+	UserID    uint      `gorm:"primaryKey;autoIncrement:false"`
+	CourseID  uint      `gorm:"primaryKey;autoIncrement:false"`
+	TargetID  string    `gorm:"primaryKey;size:4000"`
+	Value     string    `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -79,14 +80,41 @@ func buildTree(items []store.Item) []*treeNode {
 	return roots
 }
 
-// learnerCourse is the learner's view of a course: its outline. The player
-// takes this place once the run-time is built.
-func (s *Server) learnerCourse(c echo.Context) error {
-	cv, err := s.loadCourse(c)
+// playerView is the player page: the course tree, the navigation controls
+// and the frame on the content origin that runs the SCO.
+type playerView struct {
+	Course     *store.Course
+	Tree       []*treeNode
+	Current    string
+	FrameURL   string
+	ContentURL string
+	Nav        runtime.Nav
+}
+
+// player opens a course for the learner: it finds or starts the attempt,
+// decides what to launch and frames it from the content origin.
+func (s *Server) player(c echo.Context) error {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "No such course.")
+	}
+	ctx := c.Request().Context()
+	co, err := s.store.CourseByID(ctx, uint(id))
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "learner_course", cv.Course.Title, cv)
+	opened, err := s.rt.Open(ctx, currentUser(c), co.ID)
+	if err != nil {
+		return err
+	}
+	v := playerView{Course: co, Tree: buildTree(opened.Items), ContentURL: s.opt.ContentURL, Nav: opened.Nav}
+	if opened.Current != nil {
+		v.Current = opened.Current.Identifier
+		v.FrameURL = s.opt.ContentURL + "/player/" + opened.Token
+	}
+	// The player frames the content origin, and only it.
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src "+s.opt.ContentURL+"; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
+	return s.render(c, http.StatusOK, "player", co.Title, v)
 }
 
 func (s *Server) adminCourses(c echo.Context) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/lectern/lectern/internal/fixture"
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
 	"github.com/lectern/lectern/lms/web"
 	"github.com/lectern/lectern/scorm"
@@ -61,6 +62,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		LoginWindow:      15 * time.Minute,
 		MaxUploadBytes:   10 << 20,
 		StagingDir:       e.staging,
+		ContentURL:       "http://content.test",
 		SessionKeys:      [][]byte{bytes.Repeat([]byte{1}, 64), bytes.Repeat([]byte{2}, 32)},
 		Templates:        os.DirFS(filepath.Join(fixture.Root(), "templates")),
 		Static:           os.DirFS(filepath.Join(fixture.Root(), "static")),
@@ -72,7 +74,8 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	e.server, err = web.New(e.opt, st, im, log)
+	rt := &runtime.Service{Store: st, ContentDir: e.content, LaunchTTL: time.Hour, SuspendDataMax: 64000, Log: log}
+	e.server, err = web.New(e.opt, st, im, rt, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,11 +49,14 @@ func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, e
 
 // PageNames lists the pages the handlers render; a test checks it against
 // the files in templates/ so that none is missing or unused.
-var PageNames = []string{"login", "home", "learner_course", "admin_courses", "admin_course", "error"}
+var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error"}
 
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) string { return "/static/" + s.staticVersion + "/" + name },
+		"outline": func(nodes []*treeNode, choice map[string]bool, current string) outlineView {
+			return outlineView{Nodes: nodes, Choice: choice, Current: current}
+		},
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -61,6 +64,13 @@ func (s *Server) funcs() template.FuncMap {
 			return many
 		},
 	}
+}
+
+// outlineView is one level of the player's course outline.
+type outlineView struct {
+	Nodes   []*treeNode
+	Choice  map[string]bool
+	Current string
 }
 
 // view is what every page template receives.

@@ -14,6 +14,7 @@ const (
 	Public  Access = "public"  // anyone
 	Learner Access = "learner" // any signed-in, active user
 	Admin   Access = "admin"   // signed-in admins
+	Runtime Access = "runtime" // content origin: a launch token is the only authority
 )
 
 // Route is one entry of the route table.
@@ -34,7 +35,7 @@ func (s *Server) routeTable() []Route {
 
 		{http.MethodGet, "/", Learner, s.home},
 		{http.MethodPost, "/logout", Learner, s.logout},
-		{http.MethodGet, "/courses/:id", Learner, s.learnerCourse},
+		{http.MethodGet, "/courses/:id", Learner, s.player},
 
 		{http.MethodGet, "/admin/courses", Admin, s.adminCourses},
 		{http.MethodPost, "/admin/courses", Admin, s.uploadCourse},

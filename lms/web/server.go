@@ -16,6 +16,7 @@ import (
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -28,6 +29,7 @@ type Options struct {
 	LoginWindow      time.Duration
 	MaxUploadBytes   int64
 	StagingDir       string
+	ContentURL       string // public URL of the content origin (player frames, SCOs)
 	SessionKeys      [][]byte // gorilla/securecookie hash and block keys
 	Templates        fs.FS    // the templates/ folder
 	Static           fs.FS    // the static/ folder
@@ -38,6 +40,7 @@ type Server struct {
 	opt      Options
 	store    *store.Store
 	importer *course.Importer
+	rt       *runtime.Service
 	log      *slog.Logger
 
 	echo          *echo.Echo
@@ -50,11 +53,11 @@ type Server struct {
 
 // New builds the server and parses every template; a broken template is a
 // start-up error, not a runtime one.
-func New(opt Options, st *store.Store, im *course.Importer, log *slog.Logger) (*Server, error) {
+func New(opt Options, st *store.Store, im *course.Importer, rt *runtime.Service, log *slog.Logger) (*Server, error) {
 	if len(opt.SessionKeys) != 2 {
 		return nil, errors.New("web: want a session hash key and block key")
 	}
-	s := &Server{opt: opt, store: st, importer: im, log: log}
+	s := &Server{opt: opt, store: st, importer: im, rt: rt, log: log}
 	var err error
 	if s.staticVersion, err = contentVersion(opt.Static); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)

@@ -1,0 +1,191 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lectern/lectern/lms/account"
+	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/scorm/cmi"
+)
+
+// MaxChanges bounds one commit; a SCO that sets more values than this between
+// two commits is split by the shim.
+const MaxChanges = 10_000
+
+// CommitRequest is one batch from the player frame.
+type CommitRequest struct {
+	Token     string       `json:"token"`
+	Seq       int64        `json:"seq"`
+	Changes   []cmi.Change `json:"changes"`
+	Terminate bool         `json:"terminate"`
+}
+
+// Ack acknowledges a commit.
+type Ack struct {
+	Seq       int64 `json:"seq"`
+	Duplicate bool  `json:"duplicate,omitempty"`
+}
+
+// Commit validates a batch again with the data model and stores it. A batch
+// the model refuses changes nothing and returns *RejectedError.
+func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
+	if len(req.Changes) > MaxChanges {
+		return nil, &RejectedError{Code: 0, Element: "", Diagnostic: fmt.Sprintf("a commit may carry at most %d changes", MaxChanges)}
+	}
+	if req.Seq < 1 {
+		return nil, fmt.Errorf("%w: sequence numbers start at 1", store.ErrSequence)
+	}
+	items, err := s.itemsOfLaunch(ctx, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Store.ApplyCommit(ctx, store.CommitRequest{
+		TokenHash: account.HashToken(req.Token),
+		Seq:       req.Seq,
+		Terminate: req.Terminate,
+		Apply: func(l *store.Launch, row *store.ScoState) (*store.ScoUpdate, []byte, error) {
+			var st cmi.State
+			if err := json.Unmarshal(row.State, &st); err != nil {
+				return nil, nil, fmt.Errorf("stored state: %w", err)
+			}
+			before := make(map[string]string, len(req.Changes))
+			for _, c := range req.Changes {
+				if _, seen := before[c.Element]; !seen {
+					before[c.Element] = st.Values[c.Element]
+				}
+			}
+			if err := st.Apply(req.Changes); err != nil {
+				var se *cmi.SetError
+				if errors.As(err, &se) {
+					return nil, nil, &RejectedError{Code: se.Code, Element: se.Element, Diagnostic: se.Diagnostic}
+				}
+				return nil, nil, err
+			}
+			if req.Terminate {
+				st.EndSession()
+			}
+			up, err := update(&st)
+			if err != nil {
+				return nil, nil, err
+			}
+			up.Shared = sharedWrites(&st, req.Changes)
+			journal := make([][3]string, 0, len(req.Changes))
+			for _, c := range req.Changes {
+				journal = append(journal, [3]string{c.Element, before[c.Element], c.Value})
+			}
+			raw, err := json.Marshal(journal)
+			return up, raw, err
+		},
+	}, s.LaunchTTL, rollup(items))
+	if err != nil {
+		return nil, err
+	}
+	return &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}, nil
+}
+
+// sharedWrites picks the adl.data stores a batch wrote, by target id.
+func sharedWrites(st *cmi.State, changes []cmi.Change) map[string]string {
+	var out map[string]string
+	for _, c := range changes {
+		rest, ok := strings.CutPrefix(c.Element, "adl.data.")
+		if !ok || !strings.HasSuffix(rest, ".store") {
+			continue
+		}
+		n := strings.TrimSuffix(rest, ".store")
+		if _, err := strconv.Atoi(n); err != nil {
+			continue
+		}
+		id := st.Values["adl.data."+n+".id"]
+		if id == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[id] = st.Values[c.Element]
+	}
+	return out
+}
+
+func (s *Service) itemsOfLaunch(ctx context.Context, token string) ([]store.Item, error) {
+	l, err := s.Store.LaunchByToken(ctx, account.HashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.VersionItems(ctx, l.Attempt.VersionID)
+}
+
+// rollup derives an attempt's summary from its SCOs: complete when every
+// launchable item is complete, passed when none failed and all that report
+// success passed, the score when one SCO reports one (else the mean of the
+// scaled scores), and the sum of the time.
+func rollup(items []store.Item) store.AttemptRollup {
+	launchable := 0
+	for _, it := range items {
+		if it.Launch != "" {
+			launchable++
+		}
+	}
+	return func(states []store.ScoState) store.AttemptSummary {
+		var sum store.AttemptSummary
+		completed, attempted, passed, failed := 0, 0, 0, 0
+		var scaled []float64
+		for _, st := range states {
+			sum.TotalSeconds += st.TotalSeconds
+			switch st.Completion {
+			case "completed":
+				completed++
+				attempted++
+			case "incomplete", "unknown":
+				attempted++
+			}
+			switch st.Success {
+			case "passed":
+				passed++
+			case "failed":
+				failed++
+			}
+			if st.ScoreScaled != nil {
+				scaled = append(scaled, *st.ScoreScaled)
+			}
+		}
+		switch {
+		case launchable > 0 && completed >= launchable:
+			sum.Completion = "completed"
+		case attempted > 0 || len(states) > 0:
+			sum.Completion = "incomplete"
+		default:
+			sum.Completion = "not attempted"
+		}
+		switch {
+		case failed > 0:
+			sum.Success = "failed"
+		case passed > 0:
+			sum.Success = "passed"
+		default:
+			sum.Success = "unknown"
+		}
+		if len(states) == 1 {
+			sum.ScoreScaled, sum.ScoreRaw, sum.ProgressMeasure = states[0].ScoreScaled, states[0].ScoreRaw, states[0].ProgressMeasure
+		} else if len(scaled) > 0 {
+			var total float64
+			for _, v := range scaled {
+				total += v
+			}
+			mean := total / float64(len(scaled))
+			sum.ScoreScaled = &mean
+		}
+		if launchable > 0 && len(states) > 0 {
+			p := float64(completed) / float64(launchable)
+			if len(states) > 1 || sum.ProgressMeasure == nil {
+				sum.ProgressMeasure = &p
+			}
+		}
+		return sum
+	}
+}

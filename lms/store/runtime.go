@@ -1,0 +1,420 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Run-time errors the content origin maps to answers.
+var (
+	ErrLaunchExpired    = errors.New("launch expired")
+	ErrLaunchSuperseded = errors.New("launch taken over by a newer window")
+	ErrLaunchEnded      = errors.New("launch already terminated")
+	ErrSequence         = errors.New("commit out of sequence")
+)
+
+// OpenAttempt returns the learner's open attempt on a course, creating one on
+// the course's current version when there is none.
+func (s *Store) OpenAttempt(ctx context.Context, userID, courseID uint) (*Attempt, bool, error) {
+	var a Attempt
+	created := false
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		err := tx.Where("user_id = ? AND course_id = ? AND closed = ?", userID, courseID, false).
+			Order("number DESC").First(&a).Error
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		var c Course
+		if err := tx.First(&c, courseID).Error; err != nil {
+			return err
+		}
+		if c.CurrentVersionID == nil {
+			return fmt.Errorf("course %d has no content: %w", courseID, ErrNotFound)
+		}
+		var last int
+		if err := tx.Model(&Attempt{}).Where("user_id = ? AND course_id = ?", userID, courseID).
+			Select("COALESCE(MAX(number), 0)").Scan(&last).Error; err != nil {
+			return err
+		}
+		now := s.now()
+		a = Attempt{UserID: userID, CourseID: courseID, VersionID: *c.CurrentVersionID, Number: last + 1,
+			Completion: "not attempted", Success: "unknown", StartedAt: now, LastAccessAt: now}
+		created = true
+		return tx.Create(&a).Error
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("store: open attempt: %w", notFound(err))
+	}
+	return &a, created, nil
+}
+
+// AttemptByID finds an attempt.
+func (s *Store) AttemptByID(ctx context.Context, id uint) (*Attempt, error) {
+	var a Attempt
+	if err := s.db.WithContext(ctx).First(&a, id).Error; err != nil {
+		return nil, fmt.Errorf("store: attempt %d: %w", id, notFound(err))
+	}
+	return &a, nil
+}
+
+// ScoStates returns the run-time rows of an attempt.
+func (s *Store) ScoStates(ctx context.Context, attemptID uint) ([]ScoState, error) {
+	var out []ScoState
+	err := s.db.WithContext(ctx).Where("attempt_id = ?", attemptID).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: states of attempt %d: %w", attemptID, err)
+	}
+	return out, nil
+}
+
+// CreateLaunch records a new delivery of item in attempt under the hash of
+// its token, and makes item the attempt's current item.
+func (s *Store) CreateLaunch(ctx context.Context, tokenHash string, a *Attempt, itemID uint, ttl time.Duration) (*Launch, error) {
+	now := s.now()
+	l := &Launch{ID: tokenHash, AttemptID: a.ID, ItemID: itemID, UserID: a.UserID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(l).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Attempt{}).Where("id = ?", a.ID).
+			Updates(map[string]any{"current_item_id": itemID, "suspended": false, "last_access_at": now}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: create launch: %w", err)
+	}
+	return l, nil
+}
+
+// LaunchByToken finds a live launch: not expired, not superseded.
+func (s *Store) LaunchByToken(ctx context.Context, tokenHash string) (*Launch, error) {
+	var l Launch
+	if err := s.db.WithContext(ctx).Preload("Attempt").First(&l, "id = ?", tokenHash).Error; err != nil {
+		return nil, fmt.Errorf("store: launch: %w", notFound(err))
+	}
+	if err := s.liveLaunch(&l); err != nil {
+		return nil, fmt.Errorf("store: launch: %w", err)
+	}
+	return &l, nil
+}
+
+func (s *Store) liveLaunch(l *Launch) error {
+	switch {
+	case l.SupersededAt != nil:
+		return ErrLaunchSuperseded
+	case !l.ExpiresAt.After(s.now()):
+		return ErrLaunchExpired
+	}
+	return nil
+}
+
+// ScoUpdate is what a start or commit writes to a SCO's row.
+type ScoUpdate struct {
+	State           []byte
+	Completion      string
+	Success         string
+	ScoreScaled     *float64
+	ScoreRaw        *float64
+	ProgressMeasure *float64
+	TotalSeconds    float64
+	Shared          map[string]string // adl.data targets written, by target id
+}
+
+// AttemptRollup computes an attempt's summary from all its SCO rows.
+type AttemptRollup func(states []ScoState) AttemptSummary
+
+// AttemptSummary is the attempt's columns after a roll-up.
+type AttemptSummary struct {
+	Completion      string
+	Success         string
+	ScoreScaled     *float64
+	ScoreRaw        *float64
+	ProgressMeasure *float64
+	TotalSeconds    float64
+}
+
+func (u *ScoUpdate) apply(st *ScoState, now time.Time) {
+	st.State, st.Completion, st.Success = u.State, u.Completion, u.Success
+	st.ScoreScaled, st.ScoreRaw, st.ProgressMeasure = u.ScoreScaled, u.ScoreRaw, u.ProgressMeasure
+	st.TotalSeconds, st.UpdatedAt = u.TotalSeconds, now
+}
+
+// StartLaunch begins the run-time session of a launch: every other live launch
+// of the same SCO in the attempt is superseded (a second window takes over),
+// and begin turns the SCO's previous state (nil on first launch) into the
+// session's state, which is saved.
+func (s *Store) StartLaunch(ctx context.Context, tokenHash string, ttl time.Duration, rollup AttemptRollup,
+	begin func(l *Launch, prev *ScoState) (*ScoUpdate, error)) (*Launch, error) {
+	var l Launch
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Preload("Attempt").First(&l, "id = ?", tokenHash).Error; err != nil {
+			return err
+		}
+		if err := s.liveLaunch(&l); err != nil {
+			return err
+		}
+		now := s.now()
+		if err := tx.Model(&Launch{}).
+			Where("attempt_id = ? AND item_id = ? AND id <> ? AND superseded_at IS NULL", l.AttemptID, l.ItemID, l.ID).
+			Update("superseded_at", now).Error; err != nil {
+			return err
+		}
+		var st ScoState
+		err := tx.Where("attempt_id = ? AND item_id = ?", l.AttemptID, l.ItemID).First(&st).Error
+		var prev *ScoState
+		switch {
+		case err == nil:
+			prev = &st
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			st = ScoState{AttemptID: l.AttemptID, ItemID: l.ItemID}
+		default:
+			return err
+		}
+		up, err := begin(&l, prev)
+		if err != nil {
+			return err
+		}
+		up.apply(&st, now)
+		st.Sessions++
+		if err := tx.Save(&st).Error; err != nil {
+			return err
+		}
+		l.Started, l.Terminated, l.LastSeenAt, l.ExpiresAt = true, false, now, now.Add(ttl)
+		if err := tx.Model(&Launch{}).Where("id = ?", l.ID).Updates(map[string]any{
+			"started": true, "terminated": false, "last_seen_at": now, "expires_at": l.ExpiresAt,
+		}).Error; err != nil {
+			return err
+		}
+		return s.rollUp(tx, l.AttemptID, rollup, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: start launch: %w", notFound(err))
+	}
+	return &l, nil
+}
+
+// Commit is one batch of changes from a launch.
+type CommitRequest struct {
+	TokenHash string
+	Seq       int64
+	Terminate bool
+	// Apply turns the SCO's current row into its new row and returns the
+	// journal of changes ([[element, old, new], ...] as JSON).
+	Apply func(l *Launch, st *ScoState) (up *ScoUpdate, journal []byte, err error)
+}
+
+// CommitResult says what happened to a commit.
+type CommitResult struct {
+	Launch    *Launch
+	Duplicate bool // already applied: acknowledged again, nothing changed
+}
+
+// ApplyCommit applies one commit of a launch in one transaction: sequence
+// check, the SCO's new state, the journal row, the attempt's roll-up. A
+// commit whose sequence number was already applied is acknowledged without
+// being applied again; any other gap is refused.
+func (s *Store) ApplyCommit(ctx context.Context, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
+	var res *CommitResult
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		res, err = s.applyCommit(tx, req, ttl, rollup)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: commit: %w", notFound(err))
+	}
+	return res, nil
+}
+
+func (s *Store) applyCommit(tx *gorm.DB, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
+	var l Launch
+	if err := tx.First(&l, "id = ?", req.TokenHash).Error; err != nil {
+		return nil, err
+	}
+	if req.Seq <= l.Seq && req.Seq > 0 {
+		return &CommitResult{Launch: &l, Duplicate: true}, nil
+	}
+	if err := s.liveLaunch(&l); err != nil {
+		return nil, err
+	}
+	if !l.Started {
+		return nil, fmt.Errorf("%w: the launch was not started", ErrSequence)
+	}
+	if l.Terminated {
+		return nil, ErrLaunchEnded
+	}
+	if req.Seq != l.Seq+1 {
+		return nil, fmt.Errorf("%w: got %d, want %d", ErrSequence, req.Seq, l.Seq+1)
+	}
+	var st ScoState
+	if err := tx.Where("attempt_id = ? AND item_id = ?", l.AttemptID, l.ItemID).First(&st).Error; err != nil {
+		return nil, err
+	}
+	up, journal, err := req.Apply(&l, &st)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	up.apply(&st, now)
+	if err := tx.Save(&st).Error; err != nil {
+		return nil, err
+	}
+	if err := s.writeShared(tx, &l, up.Shared, now); err != nil {
+		return nil, err
+	}
+	if err := tx.Create(&Commit{LaunchID: l.ID, AttemptID: l.AttemptID, ItemID: l.ItemID, Seq: req.Seq,
+		Changes: journal, Terminate: req.Terminate, At: now}).Error; err != nil {
+		return nil, err
+	}
+	l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
+	if err := tx.Model(&Launch{}).Where("id = ?", l.ID).Updates(map[string]any{
+		"seq": l.Seq, "terminated": l.Terminated, "last_seen_at": now, "expires_at": l.ExpiresAt,
+	}).Error; err != nil {
+		return nil, err
+	}
+	if err := s.rollUp(tx, l.AttemptID, rollup, now); err != nil {
+		return nil, err
+	}
+	return &CommitResult{Launch: &l}, nil
+}
+
+func (s *Store) writeShared(tx *gorm.DB, l *Launch, values map[string]string, now time.Time) error {
+	if len(values) == 0 {
+		return nil
+	}
+	var courseID uint
+	if err := tx.Model(&Attempt{}).Where("id = ?", l.AttemptID).Pluck("course_id", &courseID).Error; err != nil {
+		return err
+	}
+	for target, v := range values {
+		row := SharedValue{UserID: l.UserID, CourseID: courseID, TargetID: target, Value: v, UpdatedAt: now}
+		if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SharedValues returns the learner's adl.data stores of a course.
+func (s *Store) SharedValues(ctx context.Context, userID, courseID uint) (map[string]string, error) {
+	var rows []SharedValue
+	if err := s.db.WithContext(ctx).Where("user_id = ? AND course_id = ?", userID, courseID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: shared data: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.TargetID] = r.Value
+	}
+	return out, nil
+}
+
+// rollUp recomputes the attempt's summary columns from its SCO rows.
+func (s *Store) rollUp(tx *gorm.DB, attemptID uint, rollup AttemptRollup, now time.Time) error {
+	var states []ScoState
+	if err := tx.Select("item_id", "completion", "success", "score_scaled", "score_raw", "progress_measure", "total_seconds").
+		Where("attempt_id = ?", attemptID).Find(&states).Error; err != nil {
+		return err
+	}
+	sum := rollup(states)
+	updates := map[string]any{
+		"completion": sum.Completion, "success": sum.Success, "score_scaled": sum.ScoreScaled, "score_raw": sum.ScoreRaw,
+		"progress_measure": sum.ProgressMeasure, "total_seconds": sum.TotalSeconds, "last_access_at": now,
+	}
+	if sum.Completion == "completed" {
+		// Set once: the first time the attempt is complete.
+		if err := tx.Model(&Attempt{}).Where("id = ? AND completed_at IS NULL", attemptID).
+			Update("completed_at", now).Error; err != nil {
+			return err
+		}
+	}
+	return tx.Model(&Attempt{}).Where("id = ?", attemptID).Updates(updates).Error
+}
+
+// EndLaunch closes a launch whose SCO went away, with end applied to its
+// state if the SCO had not terminated (the LMS ends the session for it). The
+// attempt is marked suspended or closed as the navigation decided.
+func (s *Store) EndLaunch(ctx context.Context, tokenHash string, rollup AttemptRollup,
+	end func(st *ScoState) (*ScoUpdate, error), suspend, close bool) (*Launch, error) {
+	var l Launch
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.First(&l, "id = ?", tokenHash).Error; err != nil {
+			return err
+		}
+		if err := s.liveLaunch(&l); err != nil {
+			return err
+		}
+		now := s.now()
+		if l.Started && !l.Terminated {
+			var st ScoState
+			if err := tx.Where("attempt_id = ? AND item_id = ?", l.AttemptID, l.ItemID).First(&st).Error; err != nil {
+				return err
+			}
+			up, err := end(&st)
+			if err != nil {
+				return err
+			}
+			up.apply(&st, now)
+			if err := tx.Save(&st).Error; err != nil {
+				return err
+			}
+		}
+		l.Terminated = true
+		if err := tx.Model(&Launch{}).Where("id = ?", l.ID).Updates(map[string]any{
+			"terminated": true, "expires_at": now, "last_seen_at": now,
+		}).Error; err != nil {
+			return err
+		}
+		if err := s.rollUp(tx, l.AttemptID, rollup, now); err != nil {
+			return err
+		}
+		return tx.Model(&Attempt{}).Where("id = ?", l.AttemptID).
+			Updates(map[string]any{"suspended": suspend, "closed": close}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: end launch: %w", notFound(err))
+	}
+	return &l, nil
+}
+
+// ContentDirOfLaunch returns the content folder (relative) of a live launch's
+// course version; the content origin serves files from it.
+func (s *Store) ContentDirOfLaunch(ctx context.Context, tokenHash string) (string, error) {
+	var row struct {
+		ContentDir   string
+		ExpiresAt    time.Time
+		SupersededAt *time.Time
+	}
+	err := s.db.WithContext(ctx).Table("launches l").
+		Select("v.content_dir, l.expires_at, l.superseded_at").
+		Joins("JOIN attempts a ON a.id = l.attempt_id").
+		Joins("JOIN course_versions v ON v.id = a.version_id").
+		Where("l.id = ?", tokenHash).Scan(&row).Error
+	if err != nil {
+		return "", fmt.Errorf("store: launch content: %w", err)
+	}
+	if row.ContentDir == "" {
+		return "", fmt.Errorf("store: launch content: %w", ErrNotFound)
+	}
+	return row.ContentDir, nil
+}
+
+// VersionOfLaunch returns the course version a launch belongs to, whether or
+// not the launch is still live.
+func (s *Store) VersionOfLaunch(ctx context.Context, tokenHash string) (*CourseVersion, error) {
+	var v CourseVersion
+	err := s.db.WithContext(ctx).Table("course_versions").Select("course_versions.*").
+		Joins("JOIN attempts a ON a.version_id = course_versions.id").
+		Joins("JOIN launches l ON l.attempt_id = a.id").
+		Where("l.id = ?", tokenHash).Take(&v).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: version of launch: %w", notFound(err))
+	}
+	return &v, nil
+}
