@@ -162,7 +162,9 @@ func newEngine(v *store.CourseVersion, items []store.Item, states []store.ScoSta
 	return seq.NewFlow(roots, func(ident string) seq.Status { return status[idOf[ident]] })
 }
 
-func navOf(v seq.Validity) Nav { return Nav{Continue: v.Continue, Previous: v.Previous, Choice: v.Choice} }
+func navOf(v seq.Validity) Nav {
+	return Nav{Continue: v.Continue, Previous: v.Previous, Choice: v.Choice}
+}
 
 func itemByID(items []store.Item, id uint) *store.Item {
 	for i := range items {

@@ -11,7 +11,7 @@ type Attempt struct {
 	CourseID        uint          `gorm:"not null;index:idx_attempt_user_course"`
 	VersionID       uint          `gorm:"not null;index"`
 	Version         CourseVersion `gorm:"constraint:OnDelete:CASCADE"`
-	Number          int           `gorm:"not null"` // 1, 2, ... per learner and course
+	Number          int           `gorm:"not null"`         // 1, 2, ... per learner and course
 	Completion      string        `gorm:"size:20;not null"` // completed, incomplete, not attempted, unknown
 	Success         string        `gorm:"size:20;not null"` // passed, failed, unknown
 	ScoreScaled     *float64
@@ -48,14 +48,14 @@ type ScoState struct {
 // only its token; the row binds the token to the attempt and the item. A
 // newer launch of the same SCO (a second tab) supersedes it.
 type Launch struct {
-	ID           string    `gorm:"primaryKey;size:64"` // hex SHA-256 of the token
-	AttemptID    uint      `gorm:"not null;index"`
-	Attempt      Attempt   `gorm:"constraint:OnDelete:CASCADE"`
-	ItemID       uint      `gorm:"not null"`
-	UserID       uint      `gorm:"not null"`
-	Seq          int64     `gorm:"not null"` // last applied commit sequence number
-	Started      bool      `gorm:"not null"` // the player frame has loaded the state
-	Terminated   bool      `gorm:"not null"` // Terminate/LMSFinish received: no more writes
+	ID           string  `gorm:"primaryKey;size:64"` // hex SHA-256 of the token
+	AttemptID    uint    `gorm:"not null;index"`
+	Attempt      Attempt `gorm:"constraint:OnDelete:CASCADE"`
+	ItemID       uint    `gorm:"not null"`
+	UserID       uint    `gorm:"not null"`
+	Seq          int64   `gorm:"not null"` // last applied commit sequence number
+	Started      bool    `gorm:"not null"` // the player frame has loaded the state
+	Terminated   bool    `gorm:"not null"` // Terminate/LMSFinish received: no more writes
 	SupersededAt *time.Time
 	CreatedAt    time.Time `gorm:"not null"`
 	LastSeenAt   time.Time `gorm:"not null"`

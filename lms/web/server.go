@@ -29,7 +29,7 @@ type Options struct {
 	LoginWindow      time.Duration
 	MaxUploadBytes   int64
 	StagingDir       string
-	ContentURL       string // public URL of the content origin (player frames, SCOs)
+	ContentURL       string   // public URL of the content origin (player frames, SCOs)
 	SessionKeys      [][]byte // gorilla/securecookie hash and block keys
 	Templates        fs.FS    // the templates/ folder
 	Static           fs.FS    // the static/ folder
