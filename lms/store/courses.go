@@ -76,7 +76,7 @@ func (s *Store) CreateCourseVersion(ctx context.Context, courseID uint, v *Cours
 // Courses lists every course with its current version.
 func (s *Store) Courses(ctx context.Context) ([]CourseSummary, error) {
 	var out []CourseSummary
-	err := s.db.WithContext(ctx).Table("courses").
+	err := s.read(ctx).Table("courses").
 		Select(`courses.*, v.number AS version_number, v.edition, v.sco_count, v.launchable_count,
 			(SELECT COUNT(*) FROM course_versions cv WHERE cv.course_id = courses.id) AS version_count`).
 		Joins("LEFT JOIN course_versions v ON v.id = courses.current_version_id").
@@ -90,7 +90,7 @@ func (s *Store) Courses(ctx context.Context) ([]CourseSummary, error) {
 // CourseByID finds a course.
 func (s *Store) CourseByID(ctx context.Context, id uint) (*Course, error) {
 	var c Course
-	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
+	if err := s.read(ctx).First(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("store: course %d: %w", id, notFound(err))
 	}
 	return &c, nil
@@ -99,7 +99,7 @@ func (s *Store) CourseByID(ctx context.Context, id uint) (*Course, error) {
 // CourseVersions lists a course's versions, newest first.
 func (s *Store) CourseVersions(ctx context.Context, courseID uint) ([]CourseVersion, error) {
 	var vs []CourseVersion
-	err := s.db.WithContext(ctx).Where("course_id = ?", courseID).Order("number DESC").Find(&vs).Error
+	err := s.read(ctx).Where("course_id = ?", courseID).Order("number DESC").Find(&vs).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: versions of course %d: %w", courseID, err)
 	}
@@ -109,7 +109,7 @@ func (s *Store) CourseVersions(ctx context.Context, courseID uint) ([]CourseVers
 // VersionByID finds a course version.
 func (s *Store) VersionByID(ctx context.Context, id uint) (*CourseVersion, error) {
 	var v CourseVersion
-	if err := s.db.WithContext(ctx).First(&v, id).Error; err != nil {
+	if err := s.read(ctx).First(&v, id).Error; err != nil {
 		return nil, fmt.Errorf("store: course version %d: %w", id, notFound(err))
 	}
 	return &v, nil
@@ -118,7 +118,7 @@ func (s *Store) VersionByID(ctx context.Context, id uint) (*CourseVersion, error
 // VersionItems returns a version's items in depth-first order.
 func (s *Store) VersionItems(ctx context.Context, versionID uint) ([]Item, error) {
 	var items []Item
-	err := s.db.WithContext(ctx).Where("version_id = ?", versionID).Order("position").Find(&items).Error
+	err := s.read(ctx).Where("version_id = ?", versionID).Order("position").Find(&items).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: items of version %d: %w", versionID, err)
 	}

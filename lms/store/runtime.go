@@ -59,7 +59,7 @@ func (s *Store) OpenAttempt(ctx context.Context, userID, courseID uint) (*Attemp
 // AttemptByID finds an attempt.
 func (s *Store) AttemptByID(ctx context.Context, id uint) (*Attempt, error) {
 	var a Attempt
-	if err := s.db.WithContext(ctx).First(&a, id).Error; err != nil {
+	if err := s.read(ctx).First(&a, id).Error; err != nil {
 		return nil, fmt.Errorf("store: attempt %d: %w", id, notFound(err))
 	}
 	return &a, nil
@@ -68,7 +68,7 @@ func (s *Store) AttemptByID(ctx context.Context, id uint) (*Attempt, error) {
 // ScoStates returns the run-time rows of an attempt.
 func (s *Store) ScoStates(ctx context.Context, attemptID uint) ([]ScoState, error) {
 	var out []ScoState
-	err := s.db.WithContext(ctx).Where("attempt_id = ?", attemptID).Find(&out).Error
+	err := s.read(ctx).Where("attempt_id = ?", attemptID).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: states of attempt %d: %w", attemptID, err)
 	}
@@ -96,7 +96,7 @@ func (s *Store) CreateLaunch(ctx context.Context, tokenHash string, a *Attempt, 
 // LaunchByToken finds a live launch: not expired, not superseded.
 func (s *Store) LaunchByToken(ctx context.Context, tokenHash string) (*Launch, error) {
 	var l Launch
-	if err := s.db.WithContext(ctx).Preload("Attempt").First(&l, "id = ?", tokenHash).Error; err != nil {
+	if err := s.read(ctx).Preload("Attempt").First(&l, "id = ?", tokenHash).Error; err != nil {
 		return nil, fmt.Errorf("store: launch: %w", notFound(err))
 	}
 	if err := s.liveLaunch(&l); err != nil {
@@ -216,21 +216,98 @@ type CommitResult struct {
 	Duplicate bool // already applied: acknowledged again, nothing changed
 }
 
-// ApplyCommit applies one commit of a launch in one transaction: sequence
-// check, the SCO's new state, the journal row, the attempt's roll-up. A
-// commit whose sequence number was already applied is acknowledged without
-// being applied again; any other gap is refused.
+// ApplyCommit applies one commit of a launch: sequence check, the SCO's new
+// state, the journal row, the attempt's roll-up. A commit whose sequence
+// number was already applied is acknowledged without being applied again;
+// any other gap is refused.
+//
+// Commits from many learners are grouped: one writer goroutine applies every
+// commit waiting in the queue inside one durable transaction, each under its
+// own savepoint so that a refused commit changes nothing and does not affect
+// the others. The caller returns only after the transaction is durable.
 func (s *Store) ApplyCommit(ctx context.Context, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
-	var res *CommitResult
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var err error
-		res, err = s.applyCommit(tx, req, ttl, rollup)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: commit: %w", notFound(err))
+	job := &commitJob{req: req, ttl: ttl, rollup: rollup, done: make(chan struct{})}
+	s.startCommitter()
+	select {
+	case s.commits <- job:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.closing:
+		return nil, errors.New("store: closed")
 	}
-	return res, nil
+	<-job.done // once queued, a job always completes: never leave it half-known
+	if job.err != nil {
+		return nil, fmt.Errorf("store: commit: %w", notFound(job.err))
+	}
+	return job.res, nil
+}
+
+type commitJob struct {
+	req    CommitRequest
+	ttl    time.Duration
+	rollup AttemptRollup
+	res    *CommitResult
+	err    error
+	done   chan struct{}
+}
+
+// maxGroup bounds how many commits share one transaction.
+const maxGroup = 128
+
+func (s *Store) startCommitter() {
+	s.committerOnce.Do(func() {
+		s.commits = make(chan *commitJob, maxGroup)
+		s.committerDone = make(chan struct{})
+		go s.committer()
+	})
+}
+
+// committer is the single writer of commits.
+func (s *Store) committer() {
+	defer close(s.committerDone)
+	batch := make([]*commitJob, 0, maxGroup)
+	for {
+		select {
+		case <-s.closing:
+			return
+		case j := <-s.commits:
+			batch = append(batch[:0], j)
+		}
+	fill:
+		for len(batch) < maxGroup {
+			select {
+			case j := <-s.commits:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.applyGroup(batch)
+	}
+}
+
+func (s *Store) applyGroup(batch []*commitJob) {
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		for i, j := range batch {
+			sp := fmt.Sprintf("c%d", i)
+			if err := tx.SavePoint(sp).Error; err != nil {
+				return err
+			}
+			j.res, j.err = s.applyCommit(tx, j.req, j.ttl, j.rollup)
+			if j.err != nil {
+				if err := tx.RollbackTo(sp).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for _, j := range batch {
+		if err != nil && j.err == nil {
+			j.res, j.err = nil, err
+		}
+		close(j.done)
+	}
 }
 
 func (s *Store) applyCommit(tx *gorm.DB, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
@@ -305,7 +382,7 @@ func (s *Store) writeShared(tx *gorm.DB, l *Launch, values map[string]string, no
 // SharedValues returns the learner's adl.data stores of a course.
 func (s *Store) SharedValues(ctx context.Context, userID, courseID uint) (map[string]string, error) {
 	var rows []SharedValue
-	if err := s.db.WithContext(ctx).Where("user_id = ? AND course_id = ?", userID, courseID).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("user_id = ? AND course_id = ?", userID, courseID).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: shared data: %w", err)
 	}
 	out := make(map[string]string, len(rows))
@@ -391,7 +468,7 @@ func (s *Store) ContentDirOfLaunch(ctx context.Context, tokenHash string) (strin
 		ExpiresAt    time.Time
 		SupersededAt *time.Time
 	}
-	err := s.db.WithContext(ctx).Table("launches l").
+	err := s.read(ctx).Table("launches l").
 		Select("v.content_dir, l.expires_at, l.superseded_at").
 		Joins("JOIN attempts a ON a.id = l.attempt_id").
 		Joins("JOIN course_versions v ON v.id = a.version_id").
@@ -409,7 +486,7 @@ func (s *Store) ContentDirOfLaunch(ctx context.Context, tokenHash string) (strin
 // not the launch is still live.
 func (s *Store) VersionOfLaunch(ctx context.Context, tokenHash string) (*CourseVersion, error) {
 	var v CourseVersion
-	err := s.db.WithContext(ctx).Table("course_versions").Select("course_versions.*").
+	err := s.read(ctx).Table("course_versions").Select("course_versions.*").
 		Joins("JOIN attempts a ON a.version_id = course_versions.id").
 		Joins("JOIN launches l ON l.attempt_id = a.id").
 		Where("l.id = ?", tokenHash).Take(&v).Error

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"gorm.io/driver/sqlite"
@@ -20,11 +21,24 @@ var (
 	ErrConflict = errors.New("already exists")
 )
 
-// Store wraps the database handle.
+// Store wraps the database handles. Writes go through db, which has a
+// single connection: SQLite allows one writer, and queueing writers in Go is
+// fair and fast where SQLite's busy handler would make them sleep. Reads use
+// rdb, a pool of read-only connections that WAL lets run beside the writer.
 type Store struct {
 	db  *gorm.DB
+	rdb *gorm.DB
 	now func() time.Time
+
+	commits       chan *commitJob // see ApplyCommit
+	committerOnce sync.Once
+	committerDone chan struct{}
+	closing       chan struct{}
+	closeOnce     sync.Once
 }
+
+// read is the handle for queries that change nothing.
+func (s *Store) read(ctx context.Context) *gorm.DB { return s.rdb.WithContext(ctx) }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path and brings
 // its schema up to date.
@@ -41,30 +55,58 @@ func OpenSQLite(path string) (*Store, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{
+	gcfg := &gorm.Config{
 		Logger:                 logger.Default.LogMode(logger.Silent),
 		SkipDefaultTransaction: true,
+		PrepareStmt:            true,
 		TranslateError:         true,
-	})
+	}
+	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	w, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	s := &Store{db: db, rdb: db, now: func() time.Time { return time.Now().UTC() }, closing: make(chan struct{})}
+	// The schema must exist before read-only connections open.
 	if err := s.migrate(context.Background()); err != nil {
 		s.Close()
 		return nil, err
+	}
+	q.Set("_txlock", "deferred")
+	q.Set("_query_only", "1")
+	if s.rdb, err = gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
+	}
+	if r, err := s.rdb.DB(); err == nil {
+		r.SetMaxOpenConns(8)
+		r.SetMaxIdleConns(8)
 	}
 	return s, nil
 }
 
 // Close releases the database.
 func (s *Store) Close() error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
+	s.closeOnce.Do(func() { close(s.closing) })
+	if s.committerDone != nil {
+		<-s.committerDone
 	}
-	return sqlDB.Close()
+	var errs []error
+	for _, g := range []*gorm.DB{s.rdb, s.db} {
+		if sqlDB, err := g.DB(); err == nil {
+			errs = append(errs, sqlDB.Close())
+		}
+		if s.rdb == s.db {
+			break
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // SetClock replaces the store's clock; tests use it to move time.

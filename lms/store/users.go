@@ -27,7 +27,7 @@ func (s *Store) CreateUser(ctx context.Context, u *User) error {
 // UserByID finds a user.
 func (s *Store) UserByID(ctx context.Context, id uint) (*User, error) {
 	var u User
-	if err := s.db.WithContext(ctx).First(&u, id).Error; err != nil {
+	if err := s.read(ctx).First(&u, id).Error; err != nil {
 		return nil, fmt.Errorf("store: user %d: %w", id, notFound(err))
 	}
 	return &u, nil
@@ -36,7 +36,7 @@ func (s *Store) UserByID(ctx context.Context, id uint) (*User, error) {
 // UserByEmail finds a user by email, case-insensitively.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	if err := s.db.WithContext(ctx).Where("email = ?", NormalizeEmail(email)).First(&u).Error; err != nil {
+	if err := s.read(ctx).Where("email = ?", NormalizeEmail(email)).First(&u).Error; err != nil {
 		return nil, fmt.Errorf("store: user %s: %w", NormalizeEmail(email), notFound(err))
 	}
 	return &u, nil
@@ -45,7 +45,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 // Users lists every user by email.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	var us []User
-	err := s.db.WithContext(ctx).Order("email").Find(&us).Error
+	err := s.read(ctx).Order("email").Find(&us).Error
 	return us, err
 }
 
@@ -98,7 +98,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash string, userID uint
 // expired and deactivated all read as ErrNotFound.
 func (s *Store) SessionUser(ctx context.Context, tokenHash string) (*Session, *User, error) {
 	var sess Session
-	err := s.db.WithContext(ctx).Preload("User").
+	err := s.read(ctx).Preload("User").
 		Where("id = ? AND expires_at > ?", tokenHash, s.now()).First(&sess).Error
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: session: %w", notFound(err))
