@@ -180,12 +180,14 @@ func (p *Package) Items() []*Item {
 	return all
 }
 
-// SCOCount counts the items of the default organization that launch a SCO. It counts items,
-// not resources: two items launching one SCO resource are two SCOs for the learner.
+// SCOCount counts the package's SCO resources (resources whose scormType is
+// sco), the figure content-packaging tools and the corpus analysis report.
+// Items are counted by LaunchableCount: one SCO resource may be launched by
+// many items, each a separate activity with its own run-time data.
 func (p *Package) SCOCount() int {
 	n := 0
-	for _, it := range p.Items() {
-		if it.Launch != "" && it.Resource != nil && it.Resource.ScormType == "sco" {
+	for _, r := range p.Resources {
+		if r.ScormType == "sco" {
 			n++
 		}
 	}

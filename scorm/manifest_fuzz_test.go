@@ -82,8 +82,8 @@ func checkPackageConsistent(t *testing.T, p *Package) {
 			testable = testable && !strings.HasSuffix(f, "/")
 		}
 	}
-	if s, l := p.SCOCount(), p.LaunchableCount(); s > l || l > len(items) {
-		t.Errorf("SCOCount %d, LaunchableCount %d, items %d: want SCOs <= launchable <= items", s, l, len(items))
+	if s, l := p.SCOCount(), p.LaunchableCount(); s > len(p.Resources) || l > len(items) {
+		t.Errorf("SCOCount %d, LaunchableCount %d, resources %d, items %d: want SCOs <= resources, launchable <= items", s, l, len(p.Resources), len(items))
 	}
 
 	// With every launch file present, Check fails only when nothing can be launched or a

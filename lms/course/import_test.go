@@ -50,7 +50,7 @@ func TestImportFixtures(t *testing.T) {
 		launchable int
 	}{
 		{"scorm12-single", "1.2", 1, 1},
-		{"scorm12-multi", "1.2", -1, -1},
+		{"scorm12-multi", "1.2", 3, 6},
 		{"scorm2004v3-seq", "2004 3rd Edition", -1, -1},
 		{"scorm2004v4-seq", "2004 4th Edition", -1, -1},
 		{"scorm12-topfolder", "1.2", -1, -1},
