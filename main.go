@@ -15,8 +15,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/lectern/lectern/lms"
+	"github.com/lectern/lectern/lms/bench"
 	"github.com/lectern/lectern/lms/course"
 )
 
@@ -31,6 +33,7 @@ Usage:
   lectern user add --email E --name N [--admin] [--password P]
   lectern user list [--json]
   lectern login-link --email E [--course ID]
+  lectern bench commit [--learners 64] [--duration 20s]
 
 Every command accepts the settings of "lectern serve -h"; each is also a
 LECTERN_* environment variable.
@@ -79,6 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"user: want add or list"}
 	case "login-link":
 		return loginLink(ctx, args, stdout, stderr)
+	case "bench":
+		if len(args) == 0 || args[0] != "commit" {
+			return usageError{"bench: want commit"}
+		}
+		return benchCommit(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -285,5 +293,34 @@ func loginLink(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	fmt.Fprintln(stdout, link)
+	return nil
+}
+
+// benchCommit loads the run-time commit endpoint over loopback with
+// concurrent learners, in a scratch folder, and prints the figures.
+func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("lectern bench commit", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	learners := flags.Int("learners", 64, "concurrent learners, each committing as fast as it is answered")
+	duration := flags.Duration("duration", 20*time.Second, "how long to load")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *learners < 1 || *duration <= 0 {
+		return usageError{"bench commit: --learners and --duration must be positive"}
+	}
+	dir, err := os.MkdirTemp("", "lectern-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	templates, _ := fs.Sub(embedded, "templates")
+	static, _ := fs.Sub(embedded, "static")
+	fmt.Fprintf(stdout, "loading the commit endpoint with %d learners for %v ...\n", *learners, *duration)
+	r, err := bench.Run(ctx, bench.Options{Learners: *learners, Duration: *duration, DataDir: dir}, templates, static)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, r)
 	return nil
 }

@@ -40,10 +40,6 @@ func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 	if req.Seq < 1 {
 		return nil, fmt.Errorf("%w: sequence numbers start at 1", store.ErrSequence)
 	}
-	items, err := s.itemsOfLaunch(ctx, req.Token)
-	if err != nil {
-		return nil, err
-	}
 	res, err := s.Store.ApplyCommit(ctx, store.CommitRequest{
 		TokenHash: account.HashToken(req.Token),
 		Seq:       req.Seq,
@@ -81,7 +77,7 @@ func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 			raw, err := json.Marshal(journal)
 			return up, raw, err
 		},
-	}, s.LaunchTTL, rollup(items))
+	}, s.LaunchTTL, s.rollupOfAttempt)
 	if err != nil {
 		return nil, err
 	}
@@ -112,14 +108,6 @@ func sharedWrites(st *cmi.State, changes []cmi.Change) map[string]string {
 	return out
 }
 
-func (s *Service) itemsOfLaunch(ctx context.Context, token string) ([]store.Item, error) {
-	l, err := s.Store.LaunchByToken(ctx, account.HashToken(token))
-	if err != nil {
-		return nil, err
-	}
-	return s.Store.VersionItems(ctx, l.Attempt.VersionID)
-}
-
 // rollup derives an attempt's summary from its SCOs: complete when every
 // launchable item is complete, passed when none failed and all that report
 // success passed, the score when one SCO reports one (else the mean of the
@@ -131,7 +119,7 @@ func rollup(items []store.Item) store.AttemptRollup {
 			launchable++
 		}
 	}
-	return func(states []store.ScoState) store.AttemptSummary {
+	return func(_ uint, states []store.ScoState) store.AttemptSummary {
 		var sum store.AttemptSummary
 		completed, attempted, passed, failed := 0, 0, 0, 0
 		var scaled []float64
@@ -188,4 +176,26 @@ func rollup(items []store.Item) store.AttemptRollup {
 		}
 		return sum
 	}
+}
+
+// rollupOfAttempt rolls up with the version's items, read once per version
+// (versions never change after import) so the commit path does not query them.
+func (s *Service) rollupOfAttempt(versionID uint, states []store.ScoState) store.AttemptSummary {
+	s.mu.Lock()
+	items, ok := s.items[versionID]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if items, err = s.Store.VersionItems(context.Background(), versionID); err != nil {
+			s.Log.Error("roll-up: items of version", "version", versionID, "err", err)
+		} else {
+			s.mu.Lock()
+			if s.items == nil {
+				s.items = map[uint][]store.Item{}
+			}
+			s.items[versionID] = items
+			s.mu.Unlock()
+		}
+	}
+	return rollup(items)(versionID, states)
 }

@@ -51,6 +51,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	packages map[uint]*scorm.Package // parsed manifests by version id
+	items    map[uint][]store.Item   // items by version id
 }
 
 // Course is what the player shows: the tree, where the learner is, and what

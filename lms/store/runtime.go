@@ -79,7 +79,7 @@ func (s *Store) ScoStates(ctx context.Context, attemptID uint) ([]ScoState, erro
 // its token, and makes item the attempt's current item.
 func (s *Store) CreateLaunch(ctx context.Context, tokenHash string, a *Attempt, itemID uint, ttl time.Duration) (*Launch, error) {
 	now := s.now()
-	l := &Launch{ID: tokenHash, AttemptID: a.ID, ItemID: itemID, UserID: a.UserID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
+	l := &Launch{ID: tokenHash, AttemptID: a.ID, ItemID: itemID, UserID: a.UserID, VersionID: a.VersionID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(l).Error; err != nil {
 			return err
@@ -128,7 +128,7 @@ type ScoUpdate struct {
 }
 
 // AttemptRollup computes an attempt's summary from all its SCO rows.
-type AttemptRollup func(states []ScoState) AttemptSummary
+type AttemptRollup func(versionID uint, states []ScoState) AttemptSummary
 
 // AttemptSummary is the attempt's columns after a roll-up.
 type AttemptSummary struct {
@@ -192,7 +192,7 @@ func (s *Store) StartLaunch(ctx context.Context, tokenHash string, ttl time.Dura
 		}).Error; err != nil {
 			return err
 		}
-		return s.rollUp(tx, l.AttemptID, rollup, now)
+		return s.rollUp(tx, l.AttemptID, l.VersionID, rollup, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: start launch: %w", notFound(err))
@@ -310,10 +310,15 @@ func (s *Store) applyGroup(batch []*commitJob) {
 	}
 }
 
+// applyCommit is the hot path of the run-time: plain, portable SQL through
+// prepared statements, seven statements per commit.
 func (s *Store) applyCommit(tx *gorm.DB, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
 	var l Launch
-	if err := tx.First(&l, "id = ?", req.TokenHash).Error; err != nil {
+	if err := tx.Raw(`SELECT * FROM launches WHERE id = ?`, req.TokenHash).Scan(&l).Error; err != nil {
 		return nil, err
+	}
+	if l.ID == "" {
+		return nil, ErrNotFound
 	}
 	if req.Seq <= l.Seq && req.Seq > 0 {
 		return &CommitResult{Launch: &l, Duplicate: true}, nil
@@ -331,8 +336,11 @@ func (s *Store) applyCommit(tx *gorm.DB, req CommitRequest, ttl time.Duration, r
 		return nil, fmt.Errorf("%w: got %d, want %d", ErrSequence, req.Seq, l.Seq+1)
 	}
 	var st ScoState
-	if err := tx.Where("attempt_id = ? AND item_id = ?", l.AttemptID, l.ItemID).First(&st).Error; err != nil {
+	if err := tx.Raw(`SELECT * FROM sco_states WHERE attempt_id = ? AND item_id = ?`, l.AttemptID, l.ItemID).Scan(&st).Error; err != nil {
 		return nil, err
+	}
+	if st.ID == 0 {
+		return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
 	}
 	up, journal, err := req.Apply(&l, &st)
 	if err != nil {
@@ -340,23 +348,24 @@ func (s *Store) applyCommit(tx *gorm.DB, req CommitRequest, ttl time.Duration, r
 	}
 	now := s.now()
 	up.apply(&st, now)
-	if err := tx.Save(&st).Error; err != nil {
+	if err := tx.Exec(`UPDATE sco_states SET state = ?, completion = ?, success = ?, score_scaled = ?, score_raw = ?,
+		progress_measure = ?, total_seconds = ?, updated_at = ? WHERE id = ?`,
+		st.State, st.Completion, st.Success, st.ScoreScaled, st.ScoreRaw, st.ProgressMeasure, st.TotalSeconds, now, st.ID).Error; err != nil {
 		return nil, err
 	}
 	if err := s.writeShared(tx, &l, up.Shared, now); err != nil {
 		return nil, err
 	}
-	if err := tx.Create(&Commit{LaunchID: l.ID, AttemptID: l.AttemptID, ItemID: l.ItemID, Seq: req.Seq,
-		Changes: journal, Terminate: req.Terminate, At: now}).Error; err != nil {
+	if err := tx.Exec(`INSERT INTO commits (launch_id, attempt_id, item_id, seq, changes, terminate, at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		l.ID, l.AttemptID, l.ItemID, req.Seq, journal, req.Terminate, now).Error; err != nil {
 		return nil, err
 	}
 	l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
-	if err := tx.Model(&Launch{}).Where("id = ?", l.ID).Updates(map[string]any{
-		"seq": l.Seq, "terminated": l.Terminated, "last_seen_at": now, "expires_at": l.ExpiresAt,
-	}).Error; err != nil {
+	if err := tx.Exec(`UPDATE launches SET seq = ?, terminated = ?, last_seen_at = ?, expires_at = ? WHERE id = ?`,
+		l.Seq, l.Terminated, now, l.ExpiresAt, l.ID).Error; err != nil {
 		return nil, err
 	}
-	if err := s.rollUp(tx, l.AttemptID, rollup, now); err != nil {
+	if err := s.rollUp(tx, l.AttemptID, l.VersionID, rollup, now); err != nil {
 		return nil, err
 	}
 	return &CommitResult{Launch: &l}, nil
@@ -393,25 +402,20 @@ func (s *Store) SharedValues(ctx context.Context, userID, courseID uint) (map[st
 }
 
 // rollUp recomputes the attempt's summary columns from its SCO rows.
-func (s *Store) rollUp(tx *gorm.DB, attemptID uint, rollup AttemptRollup, now time.Time) error {
+func (s *Store) rollUp(tx *gorm.DB, attemptID, versionID uint, rollup AttemptRollup, now time.Time) error {
 	var states []ScoState
-	if err := tx.Select("item_id", "completion", "success", "score_scaled", "score_raw", "progress_measure", "total_seconds").
-		Where("attempt_id = ?", attemptID).Find(&states).Error; err != nil {
+	if err := tx.Raw(`SELECT item_id, completion, success, score_scaled, score_raw, progress_measure, total_seconds, sessions
+		FROM sco_states WHERE attempt_id = ?`, attemptID).Scan(&states).Error; err != nil {
 		return err
 	}
-	sum := rollup(states)
-	updates := map[string]any{
-		"completion": sum.Completion, "success": sum.Success, "score_scaled": sum.ScoreScaled, "score_raw": sum.ScoreRaw,
-		"progress_measure": sum.ProgressMeasure, "total_seconds": sum.TotalSeconds, "last_access_at": now,
-	}
+	sum := rollup(versionID, states)
+	var completedAt *time.Time
 	if sum.Completion == "completed" {
-		// Set once: the first time the attempt is complete.
-		if err := tx.Model(&Attempt{}).Where("id = ? AND completed_at IS NULL", attemptID).
-			Update("completed_at", now).Error; err != nil {
-			return err
-		}
+		completedAt = &now // kept only the first time: see COALESCE
 	}
-	return tx.Model(&Attempt{}).Where("id = ?", attemptID).Updates(updates).Error
+	return tx.Exec(`UPDATE attempts SET completion = ?, success = ?, score_scaled = ?, score_raw = ?, progress_measure = ?,
+		total_seconds = ?, last_access_at = ?, completed_at = COALESCE(completed_at, ?) WHERE id = ?`,
+		sum.Completion, sum.Success, sum.ScoreScaled, sum.ScoreRaw, sum.ProgressMeasure, sum.TotalSeconds, now, completedAt, attemptID).Error
 }
 
 // EndLaunch closes a launch whose SCO went away, with end applied to its
@@ -448,7 +452,7 @@ func (s *Store) EndLaunch(ctx context.Context, tokenHash string, rollup AttemptR
 		}).Error; err != nil {
 			return err
 		}
-		if err := s.rollUp(tx, l.AttemptID, rollup, now); err != nil {
+		if err := s.rollUp(tx, l.AttemptID, l.VersionID, rollup, now); err != nil {
 			return err
 		}
 		return tx.Model(&Attempt{}).Where("id = ?", l.AttemptID).

@@ -53,6 +53,7 @@ type Launch struct {
 	Attempt      Attempt `gorm:"constraint:OnDelete:CASCADE"`
 	ItemID       uint    `gorm:"not null"`
 	UserID       uint    `gorm:"not null"`
+	VersionID    uint    `gorm:"not null"` // the attempt's course version, for the commit path
 	Seq          int64   `gorm:"not null"` // last applied commit sequence number
 	Started      bool    `gorm:"not null"` // the player frame has loaded the state
 	Terminated   bool    `gorm:"not null"` // Terminate/LMSFinish received: no more writes

@@ -1,0 +1,543 @@
+package web_test
+
+// The browser shim (static/scorm-api.js) in headless Chromium: the shared
+// test vectors and a differential run against cmi.Runtime, the commit
+// protocol with a fake transport, and the player frame against fake runtime
+// endpoints (recovery, a SCO that finishes while its tab closes, navigation
+// from the LMS page).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	headless "github.com/lectern/lectern/internal/browser"
+	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/scorm/cmi"
+)
+
+// shimHarness is loaded into the blank test page. runSegment runs API calls
+// on a fresh LecternRuntime over a state, with a transport that acknowledges
+// every commit, and reports each call's answer, last error and diagnostic,
+// the final state and the batches sent (after a pagehide, so that changes
+// not yet committed are sent too).
+const shimHarness = `
+const schemas = {};
+async function loadSchemas() {
+  for (const v of ["1.2", "2004"]) schemas[v] = await (await fetch("/schema/" + v + ".json")).json();
+  return true;
+}
+function memoryStorage() {
+  const m = new Map();
+  return {
+    get length() { return m.size; },
+    key: (i) => [...m.keys()][i] ?? null,
+    getItem: (k) => (m.has(k) ? m.get(k) : null),
+    setItem: (k, v) => m.set(k, String(v)),
+    removeItem: (k) => m.delete(k),
+  };
+}
+function callName(schema, call) {
+  let name = call.replace(/^LMS/, "");
+  if (name === "Finish") name = "Terminate";
+  return schema.functions[name];
+}
+function runSegment(seg) {
+  const schema = schemas[seg.version];
+  const batches = [];
+  const transport = {
+    send(url, body, mode) {
+      batches.push({ mode, ...JSON.parse(JSON.stringify(body)) });
+      const res = { status: 200, body: { seq: body.seq } };
+      return mode === "sync" ? res : Promise.resolve(res);
+    },
+  };
+  const s = LecternRuntime.create({ schema, state: seg.state, nav: seg.nav, transport, token: "t",
+    storage: memoryStorage(), timing: false });
+  const api = s.api;
+  const fn = (f) => api[schema.functions[f]];
+  const results = seg.calls.map((c) => {
+    const name = callName(schema, c.call);
+    const ret = name ? api[name](...(c.args || [])) : "";
+    return { ret, err: fn("GetLastError")(), diag: fn("GetDiagnostic")("") };
+  });
+  s.pagehide();
+  return { results, state: s.state(), batches };
+}
+`
+
+const shimPage = `<!doctype html><html><head><meta charset="utf-8"><title>shim test</title>
+<script src="/static/scorm-api.js"></script><script>` + shimHarness + `</script></head><body></body></html>`
+
+// newShimServer serves the test page, the shim from static/ (read on each
+// request, so edits show without rebuilding) and the two schema documents.
+func newShimServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, shimPage)
+	})
+	mux.HandleFunc("GET /static/scorm-api.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeFile(w, r, filepath.Join(fixture.Root(), "static", "scorm-api.js"))
+	})
+	for _, v := range []cmi.Version{cmi.V12, cmi.V2004} {
+		doc, err := cmi.Schema(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.HandleFunc("GET /schema/"+string(v)+".json", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(doc)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// openShimPage starts Chromium on the test page with the schemas loaded.
+func openShimPage(t *testing.T) context.Context {
+	t.Helper()
+	srv := newShimServer(t)
+	ctx := headless.New(t, 3*time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`loadSchemas()`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("load schemas: %v", err)
+	}
+	return ctx
+}
+
+// Vector cases as documented in scorm/cmi/doc.go.
+type shimVector struct {
+	Name    string            `json:"name"`
+	Version cmi.Version       `json:"version"`
+	Init    cmi.Init          `json:"init"`
+	Nav     map[string]string `json:"nav,omitempty"`
+	Tags    []string          `json:"tags,omitempty"`
+	Calls   []shimCall        `json:"calls"`
+}
+
+type shimCall struct {
+	Call string    `json:"call"`
+	Args []string  `json:"args,omitempty"`
+	Ret  *string   `json:"ret,omitempty"`
+	Err  *string   `json:"err,omitempty"`
+	Init *cmi.Init `json:"init,omitempty"`
+}
+
+// tableNav answers adl.nav.request_valid like the vectors' "nav" table.
+type tableNav map[string]string
+
+func (m tableNav) RequestValid(request, target string) string {
+	key := request
+	if target != "" {
+		key += ":" + target
+	}
+	if v, ok := m[key]; ok {
+		return v
+	}
+	return "unknown"
+}
+
+// jsNav turns a vector's table into the server's nav object.
+func jsNav(table map[string]string) map[string]any {
+	nav := map[string]any{}
+	for k, v := range table {
+		if v != "true" && v != "false" {
+			continue
+		}
+		req, target, ok := strings.Cut(k, ":")
+		if !ok {
+			nav[req] = v == "true"
+			continue
+		}
+		sub, _ := nav[req].(map[string]any)
+		if sub == nil {
+			sub = map[string]any{}
+			nav[req] = sub
+		}
+		sub[target] = v == "true"
+	}
+	return nav
+}
+
+type segmentIn struct {
+	Version cmi.Version    `json:"version"`
+	State   *cmi.State     `json:"state"`
+	Nav     map[string]any `json:"nav"`
+	Calls   []shimCall     `json:"calls"`
+}
+
+type segmentOut struct {
+	Results []struct {
+		Ret  string `json:"ret"`
+		Err  string `json:"err"`
+		Diag string `json:"diag"`
+	} `json:"results"`
+	State   cmi.State `json:"state"`
+	Batches []struct {
+		Mode      string       `json:"mode"`
+		Token     string       `json:"token"`
+		Seq       int          `json:"seq"`
+		Changes   []cmi.Change `json:"changes"`
+		Terminate bool         `json:"terminate"`
+	} `json:"batches"`
+}
+
+func runSegment(t *testing.T, ctx context.Context, in segmentIn) segmentOut {
+	t.Helper()
+	arg, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[segmentOut](`runSegment(`+string(arg)+`)`))
+	if err != nil {
+		t.Fatalf("runSegment: %v", err)
+	}
+	if len(out.Results) != len(in.Calls) {
+		t.Fatalf("runSegment: %d results for %d calls", len(out.Results), len(in.Calls))
+	}
+	return out
+}
+
+// compareRun runs one case in the browser and on cmi.Runtime side by side:
+// every call must give the same answer, error code and diagnostic (and the
+// vector's expectations, where it states them); the batches must carry every
+// accepted change in order with consecutive sequence numbers; and replaying
+// them with State.Apply, as the server does, must rebuild the browser's state.
+// It returns the number of calls checked.
+func compareRun(t *testing.T, ctx context.Context, name string, v cmi.Version, init cmi.Init, nav map[string]string, calls []shimCall) int {
+	t.Helper()
+	st, err := cmi.NewState(v, init, nil)
+	if err != nil {
+		t.Errorf("%s: NewState: %v", name, err)
+		return 0
+	}
+	checked := 0
+	for start := 0; start <= len(calls); {
+		end := start
+		for end < len(calls) && calls[end].Call != "_relaunch" {
+			end++
+		}
+		seg := calls[start:end]
+		var committed []cmi.Change
+		rt := cmi.NewRuntime(st)
+		rt.Nav = tableNav(nav)
+		rt.OnCommit = func(c []cmi.Change) error {
+			committed = append(committed, c...)
+			return nil
+		}
+		begin := st.Clone()
+		out := runSegment(t, ctx, segmentIn{Version: v, State: st, Nav: jsNav(nav), Calls: seg})
+		for i, c := range seg {
+			at := fmt.Sprintf("%s: call %d: %s(%q)", name, start+i, c.Call, c.Args)
+			got := out.Results[i]
+			ret := rt.Call(c.Call, c.Args...)
+			errCode, diag := rt.GetLastError(), rt.GetDiagnostic("")
+			checked++
+			if c.Ret != nil && got.Ret != *c.Ret {
+				t.Errorf("%s = %q, want %q (error %s: %s)", at, got.Ret, *c.Ret, got.Err, got.Diag)
+			}
+			if c.Err != nil && got.Err != *c.Err {
+				t.Errorf("%s: error %s (%s), want %s", at, got.Err, got.Diag, *c.Err)
+			}
+			if got.Ret != ret || got.Err != errCode || got.Diag != diag {
+				t.Errorf("%s: browser gives %q, error %s, diagnostic %q; cmi.Runtime gives %q, error %s, diagnostic %q",
+					at, got.Ret, got.Err, got.Diag, ret, errCode, diag)
+			}
+		}
+		var sent []cmi.Change
+		for i, b := range out.Batches {
+			if b.Seq != i+1 || b.Token != "t" {
+				t.Errorf("%s: batch %d has token %q, seq %d; want %q, %d", name, i, b.Token, b.Seq, "t", i+1)
+			}
+			sent = append(sent, b.Changes...)
+		}
+		if want := append(committed, rt.Pending()...); !equalChanges(sent, want) {
+			t.Errorf("%s: the browser sent %v, cmi.Runtime recorded %v", name, sent, want)
+		}
+		if err := begin.Apply(sent); err != nil {
+			t.Errorf("%s: the server would refuse the browser's changes: %v", name, err)
+		} else if !sameState(begin, &out.State) {
+			t.Errorf("%s: replaying the changes gives values %v counts %v; the browser has values %v counts %v",
+				name, begin.Values, begin.Counts, out.State.Values, out.State.Counts)
+		}
+		if end == len(calls) {
+			break
+		}
+		// _relaunch: what the LMS does between two launches.
+		if calls[end].Init != nil {
+			init = *calls[end].Init
+		}
+		rt.State.EndSession()
+		if st, err = cmi.NewState(v, init, rt.State); err != nil {
+			t.Errorf("%s: call %d: _relaunch: NewState: %v", name, end, err)
+			return checked
+		}
+		start = end + 1
+	}
+	return checked
+}
+
+func equalChanges(a, b []cmi.Change) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
+}
+
+func sameState(a, b *cmi.State) bool {
+	norm := func(m map[string]int) map[string]int {
+		out := map[string]int{}
+		for k, v := range m {
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	values := func(m map[string]string) map[string]string {
+		if m == nil {
+			return map[string]string{}
+		}
+		return m
+	}
+	return reflect.DeepEqual(values(a.Values), values(b.Values)) && reflect.DeepEqual(norm(a.Counts), norm(b.Counts))
+}
+
+// TestShimVectors runs testdata/cmi/vectors.json through the browser shim.
+func TestShimVectors(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(fixture.Root(), "testdata", "cmi", "vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []shimVector
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatalf("parse vectors: %v", err)
+	}
+	ctx := openShimPage(t)
+	calls := 0
+	for _, vc := range cases {
+		calls += compareRun(t, ctx, vc.Name, vc.Version, vc.Init, vc.Nav, vc.Calls)
+	}
+	t.Logf("%d vectors, %d calls in Chromium", len(cases), calls)
+}
+
+// TestShimMatchesRuntime is a differential test beyond the vectors: random
+// call sequences over every element of the schema, with values that hit each
+// rule, must give the same answers in the browser as on cmi.Runtime.
+func TestShimMatchesRuntime(t *testing.T) {
+	ctx := openShimPage(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	calls := 0
+	for _, v := range []cmi.Version{cmi.V12, cmi.V2004} {
+		doc, err := cmi.Schema(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var schema *cmi.SchemaDoc
+		if err := json.Unmarshal(doc, &schema); err != nil {
+			t.Fatal(err)
+		}
+		g := newCallGen(r, schema)
+		for i := range 150 {
+			init := g.inits[i%len(g.inits)]
+			nav := map[string]string{"continue": "true", "previous": "false", "choice:a": "true", "jump:b": "false"}
+			calls += compareRun(t, ctx, fmt.Sprintf("%s random sequence %d", v, i), v, init, nav, g.sequence(60))
+		}
+	}
+	t.Logf("%d random calls agree", calls)
+}
+
+// responses are values for correct_responses.n.pattern and the learner's
+// response, by interaction type.
+var responses = map[string][]string{
+	"choice":       {"a", "a[,]b", "b[,]a", "", "a[,]a", "a b"},
+	"true-false":   {"true", "false", "x"},
+	"fill-in":      {"{case_matters=true}{order_matters=false}x", "{lang=en}word[,]b", "", "{case_matters=x}y", "{order_matters=true}{order_matters=true}z"},
+	"long-fill-in": {"{case_matters=true}long", "{lang=xx-}x", "{lang=de}Wort"},
+	"likert":       {"likert_1", "", "a b"},
+	"matching":     {"a[.]b", "a[.]b[,]c[.]d", "[.]x", "", "a[.]b[.]c", "c[.]d[,]a[.]b"},
+	"performance":  {"{order_matters=true}a[.]b", "a[.]1[:]2", "[.]x", "a[.]", "[.]", "a[.]2[:]1", "b[.]x[,]a[.]y"},
+	"sequencing":   {"a[,]b", "b[,]a", "", "a[,]a"},
+	"numeric":      {"1[:]2", "2[:]1", "[:]5", "1.5", "x[:]1", "1[:]2[:]3", "1e3"},
+	"other":        {"anything", "", strings.Repeat("z", 4001)},
+}
+
+// callGen makes random API calls for one version.
+type callGen struct {
+	r      *rand.Rand
+	v      cmi.Version
+	names  []string // element templates, keyword paths and bad names
+	values []string
+	vocab  map[string][]string // element template -> values of its type
+	inits  []cmi.Init
+}
+
+func newCallGen(r *rand.Rand, s *cmi.SchemaDoc) *callGen {
+	g := &callGen{r: r, v: s.Version, vocab: map[string][]string{}}
+	for _, el := range s.Elements {
+		g.names = append(g.names, el.Name)
+		if t := s.Types[el.Type]; t != nil {
+			g.vocab[el.Name] = t.Vocab
+		}
+		if el.Type == "pattern" || el.Type == "response" {
+			g.vocab[el.Name] = []string{"true", "a", "a[,]b", "b[,]a", "a[,]a", "a[.]b", "a[.]b[,]c[.]d", "[.]x",
+				"a[.]1[:]2", "1[:]2", "2[:]1", "[:]5", "{case_matters=true}{order_matters=false}x", "{case_matters=x}y",
+				"{order_matters=true}a[.]b", "{lang=en}word", "", "12.5", "likert_1", "x y"}
+		}
+	}
+	for c := range s.Containers {
+		g.names = append(g.names, c+"._children", c+"._count", c+"._version")
+	}
+	g.names = append(g.names, "", "cmi", "cmi.bogus", "cmi._version", "cmi.interactions.01.id",
+		"cmi.interactions.99999999999999999999.id", "adl.nav.request_valid.choice.{target=}",
+		"adl.nav.request_valid.choice.{target=a}", "adl.nav.request_valid.jump.{target=b}", "cmi.objectives.0.n")
+	g.values = []string{"", "0", "1", "-1", "0.5", "1.5", "-0.5", "100", "-100", "101", "1.", ".5", "+1", "1e5",
+		"1" + strings.Repeat("0", 400), "abc", "a b", "x\ny", "é", "\u00a0", "PT1H30M", "P1D", "PT", "P1DT",
+		"PT1.234S", "2021-03-04T05:06:07.8Z", "2021-03-04", "2021-02-29", "2020-02-29T10:00", "0000:10:00",
+		"12:30:00", "25:00:00", "{lang=en}hello", "{lang=}x", "{lang=e1}x", "{lang=en-GB}", "urn:x:y", "urn:bad",
+		"URN:ab:c%20d", "a[,]b", "a[.]b", "1[:]2", "true", "false", "_none_", "continue", "{target=a}choice",
+		"{target=}jump", "a", "b", "suspend", "normal", "logout", "choice", "numeric", "true-false", "sequencing",
+		"matching", "performance", "other", "fill-in", "long-fill-in", "likert", "correct", "wrong", "incorrect",
+		"passed", "failed", "completed", "incomplete", "browsed", "not attempted", "unknown",
+		strings.Repeat("x", 256), strings.Repeat("y", 4001), strings.Repeat("\U0001F600", 251), "id-1", "id-2"}
+	if s.Version == cmi.V12 {
+		mastery := 80.0
+		data := "launch"
+		g.inits = []cmi.Init{
+			{LearnerID: "l1", LearnerName: "One"},
+			{LearnerID: "l2", LearnerName: "Two", MasteryScore: &mastery, LaunchData: &data, Mode: "browse",
+				CommentsFromLMS: []cmi.LMSComment{{Comment: "hello"}}, SuspendDataMax: 10},
+		}
+	} else {
+		th, sps := 0.5, 0.6
+		stored := "shared"
+		g.inits = []cmi.Init{
+			{LearnerID: "l1", LearnerName: "One"},
+			{LearnerID: "l2", LearnerName: "Two", CompletionThreshold: &th, ScaledPassingScore: &sps,
+				ObjectiveIDs: []string{"obj-1", "obj-2"}, SuspendDataMax: 20,
+				CommentsFromLMS: []cmi.LMSComment{{Comment: "{lang=en}hi", Location: "p1", Timestamp: "2021-01-01"}},
+				SharedData: []cmi.SharedData{{ID: "s1", Readable: true, Writable: true, Value: &stored},
+					{ID: "s2", Readable: false, Writable: true}, {ID: "s3", Readable: true}}},
+		}
+	}
+	return g
+}
+
+func (g *callGen) pick(list []string) string { return list[g.r.IntN(len(list))] }
+
+// name instantiates a template with small indices, so that records get
+// created, reused and skipped.
+func (g *callGen) name() string {
+	segs := strings.Split(g.pick(g.names), ".")
+	for i, s := range segs {
+		if s == "n" && g.r.IntN(20) > 0 {
+			segs[i] = fmt.Sprint(g.r.IntN(3))
+		}
+	}
+	return strings.ReplaceAll(strings.Join(segs, "."), "{target=ID}", "{target="+g.pick([]string{"a", "b", "x.y"})+"}")
+}
+
+func (g *callGen) value(name string) string {
+	tmpl := name
+	for _, s := range strings.Split(name, ".") {
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			tmpl = strings.Replace(tmpl, "."+s+".", ".n.", 1)
+		}
+	}
+	if vocab := g.vocab[tmpl]; len(vocab) > 0 && g.r.IntN(3) > 0 {
+		return g.pick(vocab)
+	}
+	return g.pick(g.values)
+}
+
+func (g *callGen) sequence(n int) []shimCall {
+	prefix := ""
+	if g.v == cmi.V12 {
+		prefix = "LMS"
+	}
+	call := func(f string, args ...string) shimCall {
+		if f == "Terminate" && g.v == cmi.V12 {
+			f = "Finish"
+		}
+		return shimCall{Call: prefix + f, Args: args}
+	}
+	var out []shimCall
+	if g.r.IntN(10) > 0 {
+		out = append(out, call("Initialize", ""))
+	}
+	for len(out) < n {
+		switch k := g.r.IntN(100); {
+		case k < 10:
+			// A coherent record, so that the rules on records (creation,
+			// types, patterns, uniqueness, clears) are reached, not only
+			// refusals.
+			prefix := g.pick([]string{"cmi.interactions.n.", "cmi.interactions.n.", "cmi.objectives.n."})
+			i := fmt.Sprint(g.r.IntN(2))
+			typ := ""
+			for _, el := range g.names {
+				if !strings.HasPrefix(el, prefix) {
+					continue
+				}
+				for j := range 1 + 2*strings.Count(el[len(prefix):], ".n.") {
+					name := strings.Replace(strings.Replace(el, ".n.", "."+i+".", 1), ".n.", "."+fmt.Sprint(j)+".", 1)
+					value := g.value(name)
+					if rs := responses[typ]; len(rs) > 0 && strings.HasSuffix(name, "response") || strings.HasSuffix(name, "pattern") {
+						if rs := responses[typ]; len(rs) > 0 && g.r.IntN(4) > 0 {
+							value = g.pick(rs)
+						}
+					}
+					if strings.HasSuffix(name, ".type") {
+						typ = value
+					}
+					out = append(out, call("SetValue", name, value))
+					if g.r.IntN(3) == 0 {
+						out = append(out, call("GetValue", name))
+					}
+				}
+			}
+			if prefix == "cmi.interactions.n." {
+				name := "cmi.interactions." + i + ".type"
+				out = append(out, call("SetValue", name, g.pick([]string{typ, g.value(name)})),
+					call("GetValue", "cmi.interactions."+i+".correct_responses._count"))
+			}
+		case k < 55:
+			name := g.name()
+			out = append(out, call("SetValue", name, g.value(name)))
+		case k < 82:
+			out = append(out, call("GetValue", g.name()))
+		case k < 86:
+			out = append(out, call("Commit", g.pick([]string{"", "", "", "x"})))
+		case k < 89:
+			out = append(out, call("GetErrorString", g.pick([]string{"0", "101", "201", "0301", "+403", "406", "999", "x", ""})))
+		case k < 92:
+			out = append(out, call("GetDiagnostic", g.pick([]string{"", "0", "401", "351", "abc"})))
+		case k < 93:
+			out = append(out, call("Terminate", ""))
+		case k < 94:
+			out = append(out, call("Initialize", g.pick([]string{"", "x"})))
+		case k < 96:
+			out = append(out, shimCall{Call: "_relaunch"})
+			if g.r.IntN(10) > 0 {
+				out = append(out, call("Initialize", ""))
+			}
+		default:
+			out = append(out, call("GetLastError"))
+		}
+	}
+	return out
+}
