@@ -29,7 +29,7 @@ import (
 
 // env is a Lectern web server on a real SQLite file and a real HTTP listener.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	store   *store.Store
 	server  *web.Server
@@ -43,7 +43,7 @@ type env struct {
 
 type envOption func(*web.Options)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenSQLite(filepath.Join(dir, "lectern.db"))
@@ -113,7 +113,7 @@ func (e *env) addUser(email string, admin bool) *store.User {
 // browser is an HTTP client with its own cookie jar that does not follow
 // redirects, so tests see them.
 type browser struct {
-	t   *testing.T
+	t   testing.TB
 	e   *env
 	c   *http.Client
 	jar *cookiejar.Jar
