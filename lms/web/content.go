@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/runtime"
@@ -81,7 +82,7 @@ func NewContent(opt ContentOptions, rt *runtime.Service, st *store.Store, log *s
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = cs.handleError
-	e.Use(cs.recoverPanics, cs.requestLog)
+	e.Use(cs.recoverPanics, cs.requestLog, compressStatic())
 	for _, r := range cs.routeTable() {
 		e.Add(r.Method, r.Path, r.handler)
 	}
@@ -137,6 +138,14 @@ func (cs *ContentServer) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			slog.String("path", p), slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start)))
 		return nil
 	}
+}
+
+// compressStatic gzips the shim, the schemas and the CSS: loaded on every
+// launch, they shrink to a quarter. Content files are served as packaged.
+func compressStatic() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper: func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/static/") },
+	})
 }
 
 // frameHeaders: only the LMS (and the player itself) may frame content.

@@ -82,6 +82,13 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		CookieSecure:   s.opt.SecureCookies,
 		CookieSameSite: http.SameSiteLaxMode,
 		CookieMaxAge:   86400,
+		// A state-changing request a browser marks same-site or cross-site is
+		// refused outright. Falling back to the token would let the content
+		// origin (same host, another port, so same-site) plant its own _csrf
+		// cookie, since cookies ignore ports.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			return false, echo.NewHTTPError(http.StatusForbidden, "This request did not come from a Lectern page.")
+		},
 		ErrorHandler: func(err error, c echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Lectern. Go back, reload the page and try again.")
 		},

@@ -48,7 +48,7 @@ func (s *Server) routeTable() []Route {
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(s.recoverPanics, s.requestLog, s.securityHeaders, s.csrf(), s.loadUser)
+	e.Use(s.recoverPanics, s.requestLog, s.securityHeaders, compressStatic(), s.csrf(), s.loadUser)
 	guards := map[Access][]echo.MiddlewareFunc{
 		Public:  nil,
 		Learner: {s.requireUser},

@@ -1,0 +1,305 @@
+package lms_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/lectern/lectern/internal/browser"
+	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/scorm/cmi"
+)
+
+// importZip imports a package into the running Lectern and returns its course id.
+func (r *running) importZip(t *testing.T, zip string) uint {
+	t.Helper()
+	res, err := r.app.Importer.Import(context.Background(), zip, course.Options{})
+	if err != nil {
+		t.Fatalf("import %s: %v", filepath.Base(zip), err)
+	}
+	return *res.ID
+}
+
+func (r *running) learner(t *testing.T, email string) *store.User {
+	t.Helper()
+	u, _, err := r.app.AddUser(context.Background(), email, "Lee Learner", "learner-password-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// scoState reads the stored run-time state of the learner's only SCO in a course.
+func (r *running) scoState(t *testing.T, u *store.User, courseID uint) (*store.Attempt, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	a, _, err := r.app.Store.OpenAttempt(ctx, u.ID, courseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := r.app.Store.ScoStates(ctx, a.ID)
+	if err != nil || len(rows) == 0 {
+		return a, nil
+	}
+	var st cmi.State
+	if err := json.Unmarshal(rows[len(rows)-1].State, &st); err != nil {
+		t.Fatal(err)
+	}
+	return a, st.Values
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// scoFrame waits for the SCO of the player page and returns its frame.
+func scoFrame(t *testing.T, ctx context.Context) *chromedp.Node {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#player-frame"))); err != nil {
+		t.Fatal(err)
+	}
+	var f *chromedp.Node
+	waitFor(t, "the SCO frame", 20*time.Second, func() bool {
+		var err error
+		f, err = browser.Frame(ctx, "#player-frame", "#sco")
+		if err != nil {
+			return false
+		}
+		_, err = browser.Eval[bool](ctx, f, `document.readyState === "complete" && location.pathname.startsWith("/c/")`)
+		return err == nil
+	})
+	return f
+}
+
+// acceptDialogs answers every alert/confirm with OK, as a learner would.
+func acceptDialogs(ctx context.Context) {
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+}
+
+// TestUnloadSavesState: content that saves only while the tab closes (calls
+// from pagehide/beforeunload/unload) loses nothing.
+func TestUnloadSavesState(t *testing.T) {
+	for _, pkg := range []string{"unload-sco12", "unload-sco2004"} {
+		t.Run(pkg, func(t *testing.T) {
+			lec := startLectern(t)
+			id := lec.importZip(t, fixture.ZipDir(t, fixture.Package(pkg)))
+			u := lec.learner(t, "lee@example.org")
+			ctx := browser.New(t, time.Minute)
+			if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+				t.Fatal(err)
+			}
+			sco := scoFrame(t, ctx)
+			if _, err := browser.Eval[string](ctx, sco, `document.body.dataset.ready`); err != nil {
+				t.Fatal(err)
+			}
+			// Close the tab right away: the SCO's handlers are the only chance.
+			if err := chromedp.Cancel(ctx); err != nil {
+				t.Fatal(err)
+			}
+			loc, sd := "cmi.location", "cmi.suspend_data"
+			if pkg == "unload-sco12" {
+				loc = "cmi.core.lesson_location"
+			}
+			waitFor(t, "the state saved on unload", 15*time.Second, func() bool {
+				_, v := lec.scoState(t, u, id)
+				return v[loc] == "slide-7" && strings.HasPrefix(v[sd], "unload:")
+			})
+		})
+	}
+}
+
+// TestHostileSCO: content on the content origin cannot read LMS cookies or
+// pages, cannot post LMS forms as the learner, and cannot write another
+// attempt.
+func TestHostileSCO(t *testing.T) {
+	lec := startLectern(t)
+	id := lec.importZip(t, fixture.ZipDir(t, fixture.Package("hostile-sco")))
+	victim := lec.learner(t, "victim@example.org")
+	other := lec.learner(t, "other@example.org")
+	ctx := browser.New(t, 2*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, victim.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	sco := scoFrame(t, ctx)
+	if _, err := browser.Eval[string](ctx, sco, `document.body.dataset.done`); err != nil {
+		t.Fatalf("the attack did not finish: %v", err)
+	}
+	var results map[string]string
+	waitFor(t, "the probe results", 10*time.Second, func() bool {
+		_, v := lec.scoState(t, victim, id)
+		return json.Unmarshal([]byte(v["cmi.suspend_data"]), &results) == nil
+	})
+	for probe, got := range results {
+		if strings.HasPrefix(got, "LEAKED") {
+			t.Errorf("%s: %s", probe, got)
+		}
+	}
+	for _, p := range []string{"cookies", "readParentPage", "readLMSPage", "readAdminPage", "forgedToken", "otherAttemptToken", "postLogout", "formPost", "tossedCSRFCookie"} {
+		if _, ok := results[p]; !ok {
+			t.Errorf("probe %s did not run", p)
+		}
+	}
+	// The blind logout attempts did not sign the victim out.
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if h1, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); h1 != "My courses" {
+		t.Errorf("after the attack the victim sees %q: the attack signed them out", h1)
+	}
+	// Nobody else's data changed.
+	if _, v := lec.scoState(t, other, id); v != nil && v["cmi.location"] == "pwned" {
+		t.Error("another learner's attempt was written")
+	}
+}
+
+// TestSecondTabTakesOver: opening the course in a second tab makes the first
+// one fail with a clear SCORM error instead of overwriting silently.
+func TestSecondTabTakesOver(t *testing.T) {
+	lec := startLectern(t)
+	id := lec.importZip(t, fixture.ZipDir(t, fixture.Package("unload-sco2004")))
+	u := lec.learner(t, "lee@example.org")
+	first := browser.New(t, time.Minute)
+	if err := chromedp.Do(first, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	sco1 := scoFrame(t, first)
+	if _, err := browser.Eval[string](first, sco1, `document.body.dataset.ready`); err != nil {
+		t.Fatal(err)
+	}
+	// The second tab: same browser profile, so the same learner.
+	second, cancel := chromedp.NewContext(first)
+	defer cancel()
+	if err := chromedp.Do(second, chromedp.Navigate(lec.url+fmt.Sprintf("/courses/%d", id))); err != nil {
+		t.Fatal(err)
+	}
+	sco2 := scoFrame(t, second)
+	if _, err := browser.Eval[string](second, sco2, `document.body.dataset.ready`); err != nil {
+		t.Fatal(err)
+	}
+	got, err := browser.Eval[string](first, sco1, `(() => {
+		const api = window.parent.API_1484_11;
+		api.SetValue("cmi.location", "from the old tab");
+		const ok = api.Commit("");
+		return ok + " " + api.GetLastError() + " " + api.GetDiagnostic("");
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "false 391") || !strings.Contains(got, "another window") {
+		t.Errorf("commit in the old tab: %q, want false 391 and a diagnostic naming the other window", got)
+	}
+	if _, v := lec.scoState(t, u, id); v["cmi.location"] == "from the old tab" {
+		t.Error("the old tab overwrote the state")
+	}
+}
+
+// TestPopupFindsAPI: content opened in a pop-up finds the API through its opener.
+func TestPopupFindsAPI(t *testing.T) {
+	lec := startLectern(t)
+	id := lec.importZip(t, fixture.ZipDir(t, fixture.Package("unload-sco12")))
+	u := lec.learner(t, "lee@example.org")
+	ctx := browser.New(t, time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	sco := scoFrame(t, ctx)
+	newTab := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return strings.Contains(info.URL, "/c/") })
+	if _, err := browser.Eval[bool](ctx, sco, `(window.open(location.href, "popup"), true)`); err != nil {
+		t.Fatal(err)
+	}
+	popup, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(<-newTab))
+	defer cancel()
+	ready, err := browser.Eval[string](popup, nil, `document.body && document.body.dataset.ready`)
+	if err != nil || ready != "1" {
+		t.Fatalf("the pop-up did not initialise through its opener: %q %v", ready, err)
+	}
+}
+
+// TestGolfResume runs the Rustici golf examples end to end: launch, move
+// on, save and leave, relaunch where it was left, complete, finish.
+func TestGolfResume(t *testing.T) {
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	for _, tc := range []struct{ zip, loc, status string }{
+		{"scorm12-golf-runtime-basic.zip", "cmi.core.lesson_location", "cmi.core.lesson_status"},
+		{"scorm2004v3-golf-runtime-basic.zip", "cmi.location", "cmi.completion_status"},
+	} {
+		t.Run(strings.TrimSuffix(tc.zip, ".zip"), func(t *testing.T) {
+			lec := startLectern(t)
+			id := lec.importZip(t, filepath.Join(corpus, tc.zip))
+			u := lec.learner(t, "lee@example.org")
+			ctx := browser.New(t, 2*time.Minute)
+			acceptDialogs(ctx)
+			if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+				t.Fatal(err)
+			}
+			sco := scoFrame(t, ctx)
+			if _, err := browser.Eval[bool](ctx, sco, `typeof doNext === "function" && currentPage === 0`); err != nil {
+				t.Fatalf("golf did not start: %v", err)
+			}
+			browser.Screenshot(t, ctx, "golf-"+strings.TrimSuffix(tc.zip, ".zip"))
+			if _, err := browser.Eval[bool](ctx, sco, `(doNext(), doNext(), doNext(), currentPage === 3)`); err != nil {
+				t.Fatal(err)
+			}
+			// Save and leave: the LMS page goes back to the course list.
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)),
+				chromedp.WaitVisible(chromedp.CSS(".cards, main > p"))); err != nil {
+				t.Fatal(err)
+			}
+			a, v := lec.scoState(t, u, id)
+			if v[tc.loc] != "3" || !a.Suspended {
+				t.Fatalf("after save and leave: location %q suspended %v, want 3 and true", v[tc.loc], a.Suspended)
+			}
+			// Relaunch: golf asks whether to resume (answered OK) and shows page 3.
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+				t.Fatal(err)
+			}
+			sco = scoFrame(t, ctx)
+			if _, err := browser.Eval[bool](ctx, sco, `typeof currentPage !== "undefined" && currentPage === 3`); err != nil {
+				t.Fatalf("relaunch did not resume at page 3: %v", err)
+			}
+			// Complete: go to the last page, then finish the course.
+			if _, err := browser.Eval[bool](ctx, sco, `(() => { while (currentPage < pageArray.length - 1) doNext(); return reachedEnd; })()`); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="exitAll"]`)),
+				chromedp.WaitVisible(chromedp.CSS(".cards, main > p"))); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the completed attempt", 10*time.Second, func() bool {
+				a, _ := lec.app.Store.AttemptByID(context.Background(), a.ID)
+				return a != nil && a.Completion == "completed" && a.CompletedAt != nil
+			})
+		})
+	}
+}
