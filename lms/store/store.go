@@ -31,6 +31,8 @@ type Store struct {
 	now func() time.Time
 
 	commits       chan *commitJob // see ApplyCommit
+	stmts         *commitStmts
+	committerErr  error
 	committerOnce sync.Once
 	committerDone chan struct{}
 	closing       chan struct{}

@@ -13,13 +13,18 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	headless "github.com/lectern/lectern/internal/browser"
@@ -809,4 +814,360 @@ func TestShimCommitProtocol(t *testing.T) {
 		t.Error(f)
 	}
 	t.Logf("%d protocol checks", res.Checks)
+}
+
+// fakeRuntime stands in for the lead's runtime endpoints on the content
+// origin, with the same sequence rules as the store (a repeated seq is
+// acknowledged, a gap refused, nothing after a terminating batch) and a log
+// of every request.
+type fakeRuntime struct {
+	t      *testing.T
+	srv    *httptest.Server
+	lms    *httptest.Server // the LMS origin, which frames the player
+	mu     sync.Mutex
+	log    []rtRequest
+	seq    map[string]int  // last applied seq per token
+	ended  map[string]bool // token terminated
+	navTo  map[string]any  // answer of /rt/nav per token
+	starts map[string]rtLaunch
+}
+
+type rtRequest struct {
+	Path      string         `json:"path"`
+	Token     string         `json:"token"`
+	Seq       int            `json:"seq"`
+	Changes   []cmi.Change   `json:"changes"`
+	Terminate bool           `json:"terminate"`
+	Request   map[string]any `json:"request"`
+	Status    int            `json:"-"`
+}
+
+// rtLaunch is what /rt/start answers for a token.
+type rtLaunch struct {
+	version cmi.Version
+	sco     string // path of the SCO page
+	status  int    // non-zero: refuse with this status
+}
+
+func newFakeRuntime(t *testing.T) *fakeRuntime {
+	t.Helper()
+	f := &fakeRuntime{t: t, seq: map[string]int{}, ended: map[string]bool{}, navTo: map[string]any{},
+		starts: map[string]rtLaunch{}}
+	schemas := map[cmi.Version][]byte{}
+	for _, v := range []cmi.Version{cmi.V12, cmi.V2004} {
+		doc, err := cmi.Schema(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schemas[v] = doc
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /static/scorm-api.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		http.ServeFile(w, r, filepath.Join(fixture.Root(), "static", "scorm-api.js"))
+	})
+	mux.HandleFunc("GET /schema/{v}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(schemas[cmi.Version(strings.TrimSuffix(r.PathValue("v"), ".json"))])
+	})
+	mux.HandleFunc("GET /blank", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>blank</title>`)
+	})
+	mux.HandleFunc("GET /player/{token}", func(w http.ResponseWriter, r *http.Request) {
+		token := r.PathValue("token")
+		f.mu.Lock()
+		l := f.starts[token]
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>player</title>
+<script src="/static/scorm-api.js"></script></head><body>
+<div id="lectern-config" hidden data-token="%s" data-version="%s" data-schema="/schema/%s.json"
+ data-lms-origin="%s" data-start="/rt/start" data-commit="/rt/commit" data-nav="/rt/nav"></div>
+<iframe id="sco" title="Course content" allow="fullscreen; autoplay"></iframe>
+<p id="lectern-status" role="status"></p></body></html>`, token, l.version, l.version, f.lms.URL)
+	})
+	mux.HandleFunc("GET /sco/{name}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, scoPage(r.URL.Query()))
+	})
+	mux.HandleFunc("POST /rt/{op}", f.serveRuntime)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	// The LMS page frames the player and records its messages.
+	f.lms = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>lms</title><script>
+window.messages = [];
+addEventListener("message", (e) => { if (e.origin === %q) messages.push(e.data); });
+function nav(request) { document.querySelector("iframe").contentWindow.postMessage({type: "lectern:nav", request}, %q); }
+</script><iframe id="player" src="%s"></iframe>`, f.srv.URL, f.srv.URL, f.srv.URL+"/player/"+r.URL.Query().Get("token"))
+	}))
+	t.Cleanup(f.lms.Close)
+	return f
+}
+
+func (f *fakeRuntime) launch(token string, l rtLaunch) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts[token] = l
+	return f.lms.URL + "/?token=" + token
+}
+
+func (f *fakeRuntime) serveRuntime(w http.ResponseWriter, r *http.Request) {
+	var req rtRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req.Path = r.URL.Path
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	reply := func(status int, body any) {
+		req.Status = status
+		f.log = append(f.log, req)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(body)
+	}
+	nav := map[string]any{"continue": true, "previous": false, "choice": map[string]bool{}}
+	switch r.PathValue("op") {
+	case "start":
+		l, ok := f.starts[req.Token]
+		if !ok || l.status != 0 {
+			reply(max(l.status, http.StatusNotFound), map[string]any{"error": "This launch has expired; open the course again.", "code": 0})
+			return
+		}
+		st, err := cmi.NewState(l.version, cmi.Init{LearnerID: "l1", LearnerName: "One"}, nil)
+		if err != nil {
+			f.t.Error(err)
+		}
+		reply(http.StatusOK, map[string]any{"version": l.version, "state": st, "seq": f.seq[req.Token],
+			"launch": l.sco, "item": map[string]string{"id": "item-1", "title": "Lesson 1"}, "nav": nav})
+	case "commit":
+		switch {
+		case req.Seq <= f.seq[req.Token]:
+			reply(http.StatusOK, map[string]any{"seq": req.Seq, "nav": nav})
+		case f.ended[req.Token]:
+			reply(http.StatusConflict, map[string]any{"error": "The session has ended.", "code": 391, "reason": "terminated"})
+		case req.Seq != f.seq[req.Token]+1:
+			reply(http.StatusConflict, map[string]any{"error": "Out of sequence.", "code": 391, "reason": "sequence"})
+		default:
+			f.seq[req.Token] = req.Seq
+			f.ended[req.Token] = req.Terminate
+			reply(http.StatusOK, map[string]any{"seq": req.Seq, "nav": nav})
+		}
+	case "nav":
+		f.ended[req.Token] = true
+		answer, ok := f.navTo[req.Token]
+		if !ok {
+			answer = map[string]any{"end": true, "suspended": false}
+		}
+		reply(http.StatusOK, answer)
+	}
+}
+
+// requests returns the log of requests so far.
+func (f *fakeRuntime) requests() []rtRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.log)
+}
+
+// applied returns the changes the server applied for a token, in order, and
+// whether a terminating batch arrived.
+func (f *fakeRuntime) applied(token string) (map[string]string, bool) {
+	values, ended := map[string]string{}, false
+	seen := map[int]bool{}
+	for _, r := range f.requests() {
+		if r.Path == "/rt/commit" && r.Token == token && r.Status == http.StatusOK && !seen[r.Seq] {
+			seen[r.Seq] = true
+			for _, c := range r.Changes {
+				values[c.Element] = c.Value
+			}
+			ended = ended || r.Terminate
+		}
+	}
+	return values, ended
+}
+
+// waitFor polls until cond holds or the time is up.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) bool {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	t.Errorf("timed out waiting for %s", what)
+	return false
+}
+
+// scoPage is a SCO that finds the API the usual way (parents, then opener),
+// initializes on load, and saves in the handler named by ?on= (pagehide,
+// beforeunload, unload) with the calls of its version (?v=1.2|2004).
+func scoPage(q url.Values) string {
+	return `<!doctype html><html><head><meta charset="utf-8"><title>sco</title><script>
+function findAPI(win, name) {
+  for (let i = 0; win && i < 10; i++) {
+    if (win[name]) return win[name];
+    if (win.parent === win) break;
+    win = win.parent;
+  }
+  return window.top.opener ? window.top.opener[name] : null;
+}
+const v12 = ` + fmt.Sprintf("%q", q.Get("v")) + ` === "1.2";
+const api = findAPI(window, v12 ? "API" : "API_1484_11");
+const on = ` + fmt.Sprintf("%q", q.Get("on")) + `;
+const navReq = ` + fmt.Sprintf("%q", q.Get("nav")) + `;
+if (v12) {
+  api.LMSInitialize("");
+  api.LMSSetValue("cmi.core.lesson_status", "incomplete");
+} else {
+  api.Initialize("");
+  api.SetValue("cmi.completion_status", "incomplete");
+  if (navReq) {
+    api.SetValue("adl.nav.request", navReq);
+    setTimeout(() => api.Terminate(""), 50);
+  }
+}
+document.title = "ready";
+function save() {
+  if (v12) {
+    api.LMSSetValue("cmi.core.lesson_location", "page-7");
+    api.LMSSetValue("cmi.core.exit", "suspend");
+    api.LMSSetValue("cmi.suspend_data", "` + strings.Repeat("s", 2000) + `");
+    api.LMSCommit("");
+    api.LMSSetValue("cmi.core.session_time", "0000:01:00");
+    api.LMSFinish("");
+  } else {
+    api.SetValue("cmi.location", "page-7");
+    api.SetValue("cmi.exit", "suspend");
+    api.SetValue("cmi.suspend_data", "` + strings.Repeat("s", 2000) + `");
+    api.Commit("");
+    api.SetValue("cmi.session_time", "PT1M");
+    api.Terminate("");
+  }
+}
+if (on) addEventListener(on, save);
+</script></head><body><p>SCO</p></body></html>`
+}
+
+// TestShimPlayerFrame runs the player frame in Chromium against fake runtime
+// endpoints: start errors, recovery of stored batches before the start, a SCO
+// that saves and finishes from its unload handlers while the tab closes or
+// navigates away, and navigation requested by the LMS page and by the SCO.
+func TestShimPlayerFrame(t *testing.T) {
+	f := newFakeRuntime(t)
+	browserCtx := headless.New(t, 4*time.Minute)
+	tab := func(t *testing.T) (context.Context, context.CancelFunc) {
+		ctx, cancel := chromedp.NewContext(browserCtx)
+		t.Cleanup(cancel)
+		return ctx, cancel
+	}
+	messages := func(ctx context.Context) []map[string]any {
+		m, _ := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]any](`window.messages || []`))
+		return m
+	}
+	hasMessage := func(ctx context.Context, typ string) map[string]any {
+		for _, m := range messages(ctx) {
+			if m["type"] == typ {
+				return m
+			}
+		}
+		return nil
+	}
+	t.Run("start refused", func(t *testing.T) {
+		ctx, _ := tab(t)
+		f.launch("gone", rtLaunch{version: cmi.V12, status: http.StatusGone})
+		if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/player/gone")); err != nil {
+			t.Fatal(err)
+		}
+		var status string
+		waitFor(t, "status text", 5*time.Second, func() bool {
+			status, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("lectern-status").textContent`))
+			return status != ""
+		})
+		if want := "This launch has expired; open the course again."; status != want {
+			t.Errorf("status = %q, want %q", status, want)
+		}
+		if src, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("sco").src + (window.API ? " API" : "")`)); src != "" {
+			t.Errorf("the SCO frame was loaded or the API installed: %q", src)
+		}
+	})
+
+	t.Run("stored batches go first", func(t *testing.T) {
+		ctx, _ := tab(t)
+		f.launch("old", rtLaunch{version: cmi.V2004, sco: "/sco/x"})
+		f.mu.Lock()
+		f.seq["old"] = 0
+		f.mu.Unlock()
+		stored := `[{"token":"old","seq":1,"changes":[{"element":"cmi.location","value":"kept"}],"terminate":true}]`
+		if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/blank"),
+			chromedp.Evaluate[chromedp.Void](`localStorage.setItem("lectern:pending:old", `+fmt.Sprintf("%q", stored)+`)`)); err != nil {
+			t.Fatal(err)
+		}
+		lms := f.launch("new", rtLaunch{version: cmi.V12, sco: "/sco/a?v=1.2"})
+		if err := chromedp.Do(ctx, chromedp.Navigate(lms)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "launched message", 10*time.Second, func() bool { return hasMessage(ctx, "lectern:launched") != nil })
+		var order []string
+		for _, r := range f.requests() {
+			order = append(order, r.Path+" "+r.Token)
+		}
+		if i, j := slices.Index(order, "/rt/commit old"), slices.Index(order, "/rt/start new"); i < 0 || j < 0 || i > j {
+			t.Errorf("requests %q: want the stored commit before the start", order)
+		}
+		if values, ended := f.applied("old"); values["cmi.location"] != "kept" || !ended {
+			t.Errorf("recovered batch not applied: %v, terminated %v", values, ended)
+		}
+		if left, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("iframe") !== null`)); !left {
+			t.Error("LMS page lost its frame")
+		}
+		m := hasMessage(ctx, "lectern:launched")
+		if item, _ := m["item"].(map[string]any); item["title"] != "Lesson 1" || m["nav"] == nil {
+			t.Errorf("launched message = %v", m)
+		}
+	})
+
+	// The SCO saves in its own unload handler while the whole tab goes away.
+	for _, v := range []cmi.Version{cmi.V12, cmi.V2004} {
+		for _, on := range []string{"pagehide", "beforeunload", "unload"} {
+			for _, how := range []string{"close", "navigate"} {
+				name := fmt.Sprintf("%s %s %s", v, on, how)
+				t.Run(name, func(t *testing.T) {
+					ctx, cancel := tab(t)
+					token := strings.ReplaceAll(name, " ", "-")
+					lms := f.launch(token, rtLaunch{version: v, sco: "/sco/s?v=" + string(v) + "&on=" + on})
+					if err := chromedp.Do(ctx, chromedp.Navigate(lms)); err != nil {
+						t.Fatal(err)
+					}
+					// The SCO's first SetValue goes out by autocommit (5 s) or
+					// with the final batch; wait for the page to be up.
+					waitFor(t, "launched", 10*time.Second, func() bool { return hasMessage(ctx, "lectern:launched") != nil })
+					time.Sleep(300 * time.Millisecond) // the SCO frame loads
+					if how == "close" {
+						// As the learner closing the tab: beforeunload, pagehide, unload.
+						if _, err := chromedp.Call(ctx, page.Close, cdp.Empty{}); err != nil {
+							t.Fatal(err)
+						}
+						defer cancel()
+					} else if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/blank")); err != nil {
+						t.Fatal(err)
+					}
+					location := map[cmi.Version]string{cmi.V12: "cmi.core.lesson_location", cmi.V2004: "cmi.location"}[v]
+					if !waitFor(t, "the SCO's last batch on the server", 10*time.Second, func() bool {
+						values, ended := f.applied(token)
+						return values[location] == "page-7" && ended
+					}) {
+						for _, r := range f.requests() {
+							if r.Token == token {
+								t.Logf("%s seq %d terminate %v status %d: %d changes", r.Path, r.Seq, r.Terminate, r.Status, len(r.Changes))
+							}
+						}
+					}
+				})
+			}
+		}
+	}
 }

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The run-time commit is Lectern's hot path. It runs on database/sql with
+// statements prepared once on the single writer connection (GORM would
+// prepare them again in every transaction), in plain SQL that SQLite and
+// PostgreSQL both accept (a PostgreSQL store rebinds ? to $n).
+
+// CommitRequest is one batch of changes from a launch.
+type CommitRequest struct {
+	TokenHash string
+	Seq       int64
+	Terminate bool
+	// Apply turns the SCO's current row into its new row and returns the
+	// journal of changes (JSON).
+	Apply func(l *Launch, st *ScoState) (up *ScoUpdate, journal []byte, err error)
+}
+
+// CommitResult says what happened to a commit.
+type CommitResult struct {
+	Launch    *Launch
+	Duplicate bool // already applied: acknowledged again, nothing changed
+}
+
+// ApplyCommit applies one commit of a launch: sequence check, the SCO's new
+// state, the journal row, the attempt's roll-up. A commit whose sequence
+// number was already applied is acknowledged without being applied again;
+// any other gap is refused.
+//
+// Commits from many learners are grouped: one writer goroutine applies every
+// commit waiting in the queue inside one durable transaction, each under its
+// own savepoint so that a refused commit changes nothing and does not affect
+// the others. The caller returns only after the transaction is durable.
+func (s *Store) ApplyCommit(ctx context.Context, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
+	job := &commitJob{req: req, ttl: ttl, rollup: rollup, done: make(chan struct{})}
+	if err := s.startCommitter(); err != nil {
+		return nil, err
+	}
+	select {
+	case s.commits <- job:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.closing:
+		return nil, errors.New("store: closed")
+	}
+	<-job.done // once queued, a job always completes: its outcome is never half-known
+	if job.err != nil {
+		return nil, fmt.Errorf("store: commit: %w", job.err)
+	}
+	return job.res, nil
+}
+
+type commitJob struct {
+	req    CommitRequest
+	ttl    time.Duration
+	rollup AttemptRollup
+	res    *CommitResult
+	err    error
+	done   chan struct{}
+}
+
+// maxGroup bounds how many commits share one transaction.
+const maxGroup = 128
+
+// commitStmts are the prepared statements of the hot path.
+type commitStmts struct {
+	launch, state, updateState, journal, updateLaunch, states, updateAttempt, attemptCourse, upsertShared *sql.Stmt
+}
+
+func (s *Store) startCommitter() error {
+	s.committerOnce.Do(func() {
+		w, err := s.db.DB()
+		if err != nil {
+			s.committerErr = err
+			return
+		}
+		prep := func(q string) *sql.Stmt {
+			if err != nil {
+				return nil
+			}
+			var st *sql.Stmt
+			st, err = w.Prepare(q)
+			return st
+		}
+		s.stmts = &commitStmts{
+			launch: prep(`SELECT id, attempt_id, item_id, user_id, version_id, seq, started, terminated, superseded_at, expires_at
+				FROM launches WHERE id = ?`),
+			state: prep(`SELECT id, state FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
+			updateState: prep(`UPDATE sco_states SET state = ?, completion = ?, success = ?, score_scaled = ?, score_raw = ?,
+				progress_measure = ?, total_seconds = ?, updated_at = ? WHERE id = ?`),
+			journal: prep(`INSERT INTO commits (launch_id, attempt_id, item_id, seq, changes, terminate, at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			updateLaunch: prep(`UPDATE launches SET seq = ?, terminated = ?, last_seen_at = ?, expires_at = ? WHERE id = ?`),
+			states: prep(`SELECT item_id, completion, success, score_scaled, score_raw, progress_measure, total_seconds, sessions
+				FROM sco_states WHERE attempt_id = ?`),
+			updateAttempt: prep(`UPDATE attempts SET completion = ?, success = ?, score_scaled = ?, score_raw = ?, progress_measure = ?,
+				total_seconds = ?, last_access_at = ?, completed_at = COALESCE(completed_at, ?) WHERE id = ?`),
+			attemptCourse: prep(`SELECT course_id FROM attempts WHERE id = ?`),
+			upsertShared: prep(`INSERT INTO shared_values (user_id, course_id, target_id, value, updated_at) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (user_id, course_id, target_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+		}
+		if err != nil {
+			s.committerErr = fmt.Errorf("store: prepare commit statements: %w", err)
+			return
+		}
+		s.commits = make(chan *commitJob, maxGroup)
+		s.committerDone = make(chan struct{})
+		go s.committer(w)
+	})
+	return s.committerErr
+}
+
+// committer is the single writer of commits.
+func (s *Store) committer(w *sql.DB) {
+	defer close(s.committerDone)
+	batch := make([]*commitJob, 0, maxGroup)
+	for {
+		select {
+		case <-s.closing:
+			return
+		case j := <-s.commits:
+			batch = append(batch[:0], j)
+		}
+	fill:
+		for len(batch) < maxGroup {
+			select {
+			case j := <-s.commits:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		s.applyGroup(w, batch)
+	}
+}
+
+func (s *Store) applyGroup(w *sql.DB, batch []*commitJob) {
+	err := func() error {
+		ctx := context.Background()
+		tx, err := w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		for i, j := range batch {
+			sp := fmt.Sprintf("c%d", i)
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+				return err
+			}
+			j.res, j.err = s.applyCommit(ctx, tx, j.req, j.ttl, j.rollup)
+			if j.err != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	}()
+	for _, j := range batch {
+		if err != nil && j.err == nil {
+			j.res, j.err = nil, err
+		}
+		close(j.done)
+	}
+}
+
+func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
+	st := s.stmts
+	var l Launch
+	err := tx.StmtContext(ctx, st.launch).QueryRowContext(ctx, req.TokenHash).Scan(
+		&l.ID, &l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Seq, &l.Started, &l.Terminated, &l.SupersededAt, &l.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if req.Seq <= l.Seq && req.Seq > 0 {
+		return &CommitResult{Launch: &l, Duplicate: true}, nil
+	}
+	if err := s.liveLaunch(&l); err != nil {
+		return nil, err
+	}
+	if !l.Started {
+		return nil, fmt.Errorf("%w: the launch was not started", ErrSequence)
+	}
+	if l.Terminated {
+		return nil, ErrLaunchEnded
+	}
+	if req.Seq != l.Seq+1 {
+		return nil, fmt.Errorf("%w: got %d, want %d", ErrSequence, req.Seq, l.Seq+1)
+	}
+	row := ScoState{AttemptID: l.AttemptID, ItemID: l.ItemID}
+	err = tx.StmtContext(ctx, st.state).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&row.ID, &row.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
+	} else if err != nil {
+		return nil, err
+	}
+	up, journal, err := req.Apply(&l, &row)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if _, err := tx.StmtContext(ctx, st.updateState).ExecContext(ctx, up.State, up.Completion, up.Success, up.ScoreScaled,
+		up.ScoreRaw, up.ProgressMeasure, up.TotalSeconds, now, row.ID); err != nil {
+		return nil, err
+	}
+	if len(up.Shared) > 0 {
+		var courseID uint
+		if err := tx.StmtContext(ctx, st.attemptCourse).QueryRowContext(ctx, l.AttemptID).Scan(&courseID); err != nil {
+			return nil, err
+		}
+		for target, v := range up.Shared {
+			if _, err := tx.StmtContext(ctx, st.upsertShared).ExecContext(ctx, l.UserID, courseID, target, v, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := tx.StmtContext(ctx, st.journal).ExecContext(ctx, l.ID, l.AttemptID, l.ItemID, req.Seq, journal, req.Terminate, now); err != nil {
+		return nil, err
+	}
+	l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
+	if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
+		return nil, err
+	}
+	rows, err := tx.StmtContext(ctx, st.states).QueryContext(ctx, l.AttemptID)
+	if err != nil {
+		return nil, err
+	}
+	var states []ScoState
+	for rows.Next() {
+		var r ScoState
+		if err := rows.Scan(&r.ItemID, &r.Completion, &r.Success, &r.ScoreScaled, &r.ScoreRaw, &r.ProgressMeasure, &r.TotalSeconds, &r.Sessions); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		states = append(states, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sum := rollup(l.VersionID, states)
+	var completedAt *time.Time
+	if sum.Completion == "completed" {
+		completedAt = &now // kept only the first time: see COALESCE
+	}
+	if _, err := tx.StmtContext(ctx, st.updateAttempt).ExecContext(ctx, sum.Completion, sum.Success, sum.ScoreScaled, sum.ScoreRaw,
+		sum.ProgressMeasure, sum.TotalSeconds, now, completedAt, l.AttemptID); err != nil {
+		return nil, err
+	}
+	return &CommitResult{Launch: &l}, nil
+}
