@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/store"
@@ -33,6 +36,13 @@ type Ack struct {
 
 // Commit validates a batch again with the data model and stores it. A batch
 // the model refuses changes nothing and returns *RejectedError.
+//
+// The work of the data model (decode, validate, evaluate, encode) is done
+// here, before the commit queues for the single writer, on the state this
+// launch last committed, which the service keeps in memory. The writer only
+// checks that the launch is still at that sequence number and writes. When
+// the memory has nothing (after a restart), the writer's callback does the
+// same work on the stored state.
 func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 	if len(req.Changes) > MaxChanges {
 		return nil, &RejectedError{Code: 0, Element: "", Diagnostic: fmt.Sprintf("a commit may carry at most %d changes", MaxChanges)}
@@ -40,48 +50,143 @@ func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 	if req.Seq < 1 {
 		return nil, fmt.Errorf("%w: sequence numbers start at 1", store.ErrSequence)
 	}
+	hash := account.HashToken(req.Token)
+	live := s.liveState(hash)
+	live.mu.Lock()
+	defer live.mu.Unlock()
+
+	var pre *applied
+	if live.state != nil && live.seq == req.Seq-1 {
+		pre = applyChanges(live.state.Clone(), req)
+	}
+	var done *applied
 	res, err := s.Store.ApplyCommit(ctx, store.CommitRequest{
-		TokenHash: account.HashToken(req.Token),
+		TokenHash: hash,
 		Seq:       req.Seq,
 		Terminate: req.Terminate,
-		Apply: func(l *store.Launch, row *store.ScoState) (*store.ScoUpdate, []byte, error) {
-			var st cmi.State
-			if err := json.Unmarshal(row.State, &st); err != nil {
-				return nil, nil, fmt.Errorf("stored state: %w", err)
-			}
-			before := make(map[string]string, len(req.Changes))
-			for _, c := range req.Changes {
-				if _, seen := before[c.Element]; !seen {
-					before[c.Element] = st.Values[c.Element]
+		Apply: func(l *store.Launch, load func() ([]byte, error)) (*store.ScoUpdate, []byte, error) {
+			done = pre
+			if done == nil {
+				raw, err := load()
+				if err != nil {
+					return nil, nil, err
 				}
-			}
-			if err := st.Apply(req.Changes); err != nil {
-				var se *cmi.SetError
-				if errors.As(err, &se) {
-					return nil, nil, &RejectedError{Code: se.Code, Element: se.Element, Diagnostic: se.Diagnostic}
+				var st cmi.State
+				if err := json.Unmarshal(raw, &st); err != nil {
+					return nil, nil, fmt.Errorf("stored state: %w", err)
 				}
-				return nil, nil, err
+				done = applyChanges(&st, req)
 			}
-			if req.Terminate {
-				st.EndSession()
-			}
-			up, err := update(&st)
-			if err != nil {
-				return nil, nil, err
-			}
-			up.Shared = sharedWrites(&st, req.Changes)
-			journal := make([][3]string, 0, len(req.Changes))
-			for _, c := range req.Changes {
-				journal = append(journal, [3]string{c.Element, before[c.Element], c.Value})
-			}
-			raw, err := json.Marshal(journal)
-			return up, raw, err
+			return done.up, done.journal, done.err
 		},
 	}, s.LaunchTTL, s.rollupOfAttempt)
 	if err != nil {
 		return nil, err
 	}
+	if !res.Duplicate && done != nil {
+		live.seq, live.state = res.Launch.Seq, done.state
+	}
 	return &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}, nil
+}
+
+// applied is a batch applied to a state: the new state, the row's columns,
+// the journal, or why the model refused it.
+type applied struct {
+	state   *cmi.State
+	up      *store.ScoUpdate
+	journal []byte
+	err     error
+}
+
+// applyChanges applies req to st (which it changes).
+func applyChanges(st *cmi.State, req CommitRequest) *applied {
+	before := make(map[string]string, len(req.Changes))
+	for _, c := range req.Changes {
+		if _, seen := before[c.Element]; !seen {
+			before[c.Element] = st.Values[c.Element]
+		}
+	}
+	if err := st.Apply(req.Changes); err != nil {
+		var se *cmi.SetError
+		if errors.As(err, &se) {
+			return &applied{err: &RejectedError{Code: se.Code, Element: se.Element, Diagnostic: se.Diagnostic}}
+		}
+		return &applied{err: err}
+	}
+	if req.Terminate {
+		st.EndSession()
+	}
+	up, err := update(st)
+	if err != nil {
+		return &applied{err: err}
+	}
+	up.Shared = sharedWrites(st, req.Changes)
+	journal := make([][3]string, 0, len(req.Changes))
+	for _, c := range req.Changes {
+		journal = append(journal, [3]string{c.Element, before[c.Element], c.Value})
+	}
+	raw, err := json.Marshal(journal)
+	return &applied{state: st, up: up, journal: raw, err: err}
+}
+
+// live is the last committed state of a running launch, kept in memory.
+// Its mutex also orders the commits of one launch.
+type live struct {
+	mu    sync.Mutex
+	seq   int64
+	state *cmi.State
+	used  time.Time
+}
+
+// maxLive bounds the launches kept in memory; the oldest go first.
+const maxLive = 20_000
+
+func (s *Service) liveState(hash string) *live {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live == nil {
+		s.live = map[string]*live{}
+	}
+	l := s.live[hash]
+	if l == nil {
+		if len(s.live) >= maxLive {
+			s.evictLive()
+		}
+		l = &live{}
+		s.live[hash] = l
+	}
+	l.used = time.Now()
+	return l
+}
+
+// evictLive drops the least recently used half. Caller holds s.mu.
+func (s *Service) evictLive() {
+	times := make([]time.Time, 0, len(s.live))
+	for _, l := range s.live {
+		times = append(times, l.used)
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	cut := times[len(times)/2]
+	for k, l := range s.live {
+		if l.used.Before(cut) {
+			delete(s.live, k)
+		}
+	}
+}
+
+// remember records the state a launch starts from.
+func (s *Service) remember(hash string, seq int64, st *cmi.State) {
+	l := s.liveState(hash)
+	l.mu.Lock()
+	l.seq, l.state = seq, st.Clone()
+	l.mu.Unlock()
+}
+
+// forget drops a launch that has ended.
+func (s *Service) forget(hash string) {
+	s.mu.Lock()
+	delete(s.live, hash)
+	s.mu.Unlock()
 }
 
 // sharedWrites picks the adl.data stores a batch wrote, by target id.

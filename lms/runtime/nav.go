@@ -60,6 +60,7 @@ func (s *Service) Navigate(ctx context.Context, token string, req seq.Request) (
 	if _, err := s.Store.EndLaunch(ctx, l.ID, rollup(c.Items), end, suspend, closeAttempt); err != nil {
 		return nil, err
 	}
+	s.forget(l.ID)
 	if d.Deliver == "" {
 		return &Moved{End: d.End, Suspended: d.Suspend}, nil
 	}

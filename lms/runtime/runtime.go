@@ -52,6 +52,7 @@ type Service struct {
 	mu       sync.Mutex
 	packages map[uint]*scorm.Package // parsed manifests by version id
 	items    map[uint][]store.Item   // items by version id
+	live     map[string]*live        // running launches by token hash
 }
 
 // Course is what the player shows: the tree, where the learner is, and what
@@ -263,6 +264,7 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.remember(l.ID, l.Seq, state)
 	// Navigation validity after the start (statuses may have changed).
 	c2, engine, err := s.load(ctx, &l.Attempt)
 	if err != nil {

@@ -102,6 +102,8 @@ func TestResumeSCORM12(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A restarted server has no state in memory: it works from the stored one.
+	e.rt = &runtime.Service{Store: e.st, ContentDir: e.rt.ContentDir, LaunchTTL: e.rt.LaunchTTL, SuspendDataMax: e.rt.SuspendDataMax}
 	_, err = e.rt.Commit(e.ctx, runtime.CommitRequest{Token: token, Seq: 2, Terminate: true, Changes: changes(
 		"cmi.core.exit", "suspend", "cmi.core.session_time", "00:10:00")})
 	if err != nil {

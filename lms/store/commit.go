@@ -18,9 +18,10 @@ type CommitRequest struct {
 	TokenHash string
 	Seq       int64
 	Terminate bool
-	// Apply turns the SCO's current row into its new row and returns the
-	// journal of changes (JSON).
-	Apply func(l *Launch, st *ScoState) (up *ScoUpdate, journal []byte, err error)
+	// Apply returns the SCO's new row and the journal of changes (JSON);
+	// load reads the stored state, for an Apply that has not worked on it
+	// already.
+	Apply func(l *Launch, load func() ([]byte, error)) (up *ScoUpdate, journal []byte, err error)
 }
 
 // CommitResult says what happened to a commit.
@@ -71,7 +72,7 @@ const maxGroup = 128
 
 // commitStmts are the prepared statements of the hot path.
 type commitStmts struct {
-	launch, state, updateState, journal, updateLaunch, states, updateAttempt, attemptCourse, upsertShared *sql.Stmt
+	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, attemptCourse, upsertShared *sql.Stmt
 }
 
 func (s *Store) startCommitter() error {
@@ -92,10 +93,11 @@ func (s *Store) startCommitter() error {
 		s.stmts = &commitStmts{
 			launch: prep(`SELECT id, attempt_id, item_id, user_id, version_id, seq, started, terminated, superseded_at, expires_at
 				FROM launches WHERE id = ?`),
-			state: prep(`SELECT id, state FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
+			stateID: prep(`SELECT id FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
+			state:   prep(`SELECT state FROM sco_states WHERE id = ?`),
 			updateState: prep(`UPDATE sco_states SET state = ?, completion = ?, success = ?, score_scaled = ?, score_raw = ?,
 				progress_measure = ?, total_seconds = ?, updated_at = ? WHERE id = ?`),
-			journal: prep(`INSERT INTO commits (launch_id, attempt_id, item_id, seq, changes, terminate, at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			journal:      prep(`INSERT INTO commits (launch_id, attempt_id, item_id, seq, changes, terminate, at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 			updateLaunch: prep(`UPDATE launches SET seq = ?, terminated = ?, last_seen_at = ?, expires_at = ? WHERE id = ?`),
 			states: prep(`SELECT item_id, completion, success, score_scaled, score_raw, progress_measure, total_seconds, sessions
 				FROM sco_states WHERE attempt_id = ?`),
@@ -198,20 +200,24 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if req.Seq != l.Seq+1 {
 		return nil, fmt.Errorf("%w: got %d, want %d", ErrSequence, req.Seq, l.Seq+1)
 	}
-	row := ScoState{AttemptID: l.AttemptID, ItemID: l.ItemID}
-	err = tx.StmtContext(ctx, st.state).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&row.ID, &row.State)
+	var rowID uint
+	err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
 	} else if err != nil {
 		return nil, err
 	}
-	up, journal, err := req.Apply(&l, &row)
+	up, journal, err := req.Apply(&l, func() ([]byte, error) {
+		var state []byte
+		err := tx.StmtContext(ctx, st.state).QueryRowContext(ctx, rowID).Scan(&state)
+		return state, err
+	})
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	if _, err := tx.StmtContext(ctx, st.updateState).ExecContext(ctx, up.State, up.Completion, up.Success, up.ScoreScaled,
-		up.ScoreRaw, up.ProgressMeasure, up.TotalSeconds, now, row.ID); err != nil {
+		up.ScoreRaw, up.ProgressMeasure, up.TotalSeconds, now, rowID); err != nil {
 		return nil, err
 	}
 	if len(up.Shared) > 0 {
