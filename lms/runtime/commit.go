@@ -292,7 +292,9 @@ func (s *Service) rollupOfAttempt(versionID uint, states []store.ScoState) store
 	if !ok {
 		var err error
 		if items, err = s.Store.VersionItems(context.Background(), versionID); err != nil {
-			s.Log.Error("roll-up: items of version", "version", versionID, "err", err)
+			if s.Log != nil {
+				s.Log.Error("roll-up: items of version", "version", versionID, "err", err)
+			}
 		} else {
 			s.mu.Lock()
 			if s.items == nil {
