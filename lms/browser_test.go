@@ -36,7 +36,11 @@ func startLectern(t *testing.T) *running {
 		Templates: os.DirFS(filepath.Join(fixture.Root(), "templates")),
 		Static:    os.DirFS(filepath.Join(fixture.Root(), "static")),
 	}
-	app, err := lms.Open(cfg, assets, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var logTo io.Writer = io.Discard
+	if os.Getenv("LECTERN_TEST_LOG") != "" {
+		logTo = os.Stderr // the server's log, for debugging a browser test
+	}
+	app, err := lms.Open(cfg, assets, slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}

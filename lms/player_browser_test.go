@@ -111,7 +111,10 @@ func TestUnloadSavesState(t *testing.T) {
 			lec := startLectern(t)
 			id := lec.importZip(t, fixture.ZipDir(t, fixture.Package(pkg)))
 			u := lec.learner(t, "lee@example.org")
-			ctx := browser.New(t, time.Minute)
+			// The course runs in a second tab, so that closing it leaves the
+			// browser running, as when a learner closes one tab.
+			browserCtx := browser.New(t, time.Minute)
+			ctx, closeTab := chromedp.NewContext(browserCtx)
 			if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
 				t.Fatal(err)
 			}
@@ -120,9 +123,7 @@ func TestUnloadSavesState(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Close the tab right away: the SCO's handlers are the only chance.
-			if err := chromedp.Cancel(ctx); err != nil {
-				t.Fatal(err)
-			}
+			closeTab()
 			loc, sd := "cmi.location", "cmi.suspend_data"
 			if pkg == "unload-sco12" {
 				loc = "cmi.core.lesson_location"
@@ -149,14 +150,18 @@ func TestHostileSCO(t *testing.T) {
 		t.Fatal(err)
 	}
 	sco := scoFrame(t, ctx)
-	if _, err := browser.Eval[string](ctx, sco, `document.body.dataset.done`); err != nil {
-		t.Fatalf("the attack did not finish: %v", err)
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := browser.Eval[string](waitCtx, sco, `document.body.dataset.done`); err != nil {
+		step, _ := browser.Eval[string](ctx, sco, `document.body.dataset.step || "(none)"`)
+		t.Fatalf("the attack did not finish (at probe %s): %v", step, err)
 	}
 	var results map[string]string
 	waitFor(t, "the probe results", 10*time.Second, func() bool {
 		_, v := lec.scoState(t, victim, id)
 		return json.Unmarshal([]byte(v["cmi.suspend_data"]), &results) == nil
 	})
+	t.Logf("probes: %v", results)
 	for probe, got := range results {
 		if strings.HasPrefix(got, "LEAKED") {
 			t.Errorf("%s: %s", probe, got)
