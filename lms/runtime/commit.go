@@ -51,6 +51,27 @@ func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 		return nil, fmt.Errorf("%w: sequence numbers start at 1", store.ErrSequence)
 	}
 	hash := account.HashToken(req.Token)
+	// Batches sent with keepalive while a page closes can arrive out of
+	// order. A batch that comes before its predecessor waits a little for it
+	// instead of being refused.
+	for wait := 0; ; wait++ {
+		ack, err := s.commit(ctx, hash, req)
+		if !errors.Is(err, errAhead) || wait >= aheadRetries || ctx.Err() != nil {
+			return ack, err
+		}
+		time.Sleep(aheadPause)
+	}
+}
+
+// A batch ahead of its predecessor is retried this often, this far apart.
+const (
+	aheadRetries = 40
+	aheadPause   = 50 * time.Millisecond
+)
+
+var errAhead = errors.New("commit arrived before its predecessor")
+
+func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*Ack, error) {
 	live := s.liveState(hash)
 	live.mu.Lock()
 	defer live.mu.Unlock()
@@ -80,6 +101,10 @@ func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 			return done.up, done.journal, done.err
 		},
 	}, s.LaunchTTL, s.rollupOfAttempt)
+	var gap *store.SequenceGapError
+	if errors.As(err, &gap) && gap.Got > gap.Want {
+		return nil, fmt.Errorf("%w: %w", errAhead, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +134,7 @@ func applyChanges(st *cmi.State, req CommitRequest) *applied {
 	if err := st.Apply(req.Changes); err != nil {
 		var se *cmi.SetError
 		if errors.As(err, &se) {
-			return &applied{err: &RejectedError{Code: se.Code, Element: se.Element, Diagnostic: se.Diagnostic}}
+			return &applied{err: &RejectedError{Index: se.Index, Code: se.Code, Element: se.Element, Diagnostic: se.Diagnostic}}
 		}
 		return &applied{err: err}
 	}

@@ -31,6 +31,7 @@ var (
 
 // RejectedError is a commit the data model refused: nothing was stored.
 type RejectedError struct {
+	Index      int // position of the refused change in the batch
 	Code       int
 	Element    string
 	Diagnostic string

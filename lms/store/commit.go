@@ -67,6 +67,14 @@ type commitJob struct {
 	done   chan struct{}
 }
 
+// SequenceGapError is a commit whose number does not follow the last one.
+type SequenceGapError struct{ Got, Want int64 }
+
+func (e *SequenceGapError) Error() string {
+	return fmt.Sprintf("%v: got %d, want %d", ErrSequence, e.Got, e.Want)
+}
+func (e *SequenceGapError) Unwrap() error { return ErrSequence }
+
 // maxGroup bounds how many commits share one transaction.
 const maxGroup = 128
 
@@ -198,7 +206,7 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 		return nil, ErrLaunchEnded
 	}
 	if req.Seq != l.Seq+1 {
-		return nil, fmt.Errorf("%w: got %d, want %d", ErrSequence, req.Seq, l.Seq+1)
+		return nil, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
 	}
 	var rowID uint
 	err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)

@@ -350,7 +350,7 @@ func (cs *ContentServer) runtimeError(c echo.Context, token string, err error) e
 	case errors.As(err, &rej):
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{
 			"error": fmt.Sprintf("%s was refused: %s", rej.Element, rej.Diagnostic), "reason": "refused",
-			"code": code, "element": rej.Element, "elementCode": rej.Code,
+			"code": code, "element": rej.Element, "index": rej.Index, "elementCode": rej.Code,
 		})
 	case errors.Is(err, store.ErrLaunchSuperseded):
 		return answer(http.StatusConflict, "superseded", "This course was opened in another window; this window can no longer save progress.")
