@@ -170,11 +170,19 @@ func TestAdminImportsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("learner link: %v", err)
 	}
+	if _, err := browser.Frame(learner, "#player-frame", "#sco"); err != nil {
+		t.Fatalf("player: %v", err)
+	}
 	loc, _ = chromedp.Run(learner, chromedp.Location())
 	if !strings.HasSuffix(loc, "/courses/1") {
 		t.Errorf("learner link landed on %s, want /courses/1", loc)
 	}
 	browser.Screenshot(t, learner, "learner-course-phone")
+	// The first item asks the LMS to hide continue and previous (adlnav).
+	hidden, err := chromedp.Run(learner, chromedp.Evaluate[[]bool](`["continue","previous","suspendAll"].map(n => document.querySelector('[data-nav="'+n+'"]').hidden)`))
+	if err != nil || len(hidden) != 3 || !hidden[0] || !hidden[1] || hidden[2] {
+		t.Errorf("controls hidden %v (%v), want continue and previous hidden, suspendAll shown", hidden, err)
+	}
 	// The learner cannot reach the admin pages.
 	if err := chromedp.Do(learner, chromedp.Navigate(lec.url+"/admin/courses")); err != nil {
 		t.Fatal(err)

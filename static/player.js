@@ -10,6 +10,7 @@
   const status = document.getElementById("player-status");
   const controls = document.querySelectorAll("[data-nav]");
   const choices = document.querySelectorAll("[data-nav-choice]");
+  const hidden = JSON.parse(player.dataset.hideLmsUi || "{}") || {};
   let busy = false;
 
   function send(request) {
@@ -20,6 +21,7 @@
   }
 
   controls.forEach((b) => b.addEventListener("click", () => send({ kind: b.dataset.nav })));
+  showCurrent(player.dataset.current);
   choices.forEach((b) => b.addEventListener("click", () => send({ kind: "choice", target: b.dataset.navChoice })));
 
   function showNav(nav) {
@@ -33,12 +35,16 @@
     });
   }
 
+  // showCurrent marks the running item and hides the controls its package
+  // asks to hide (adlnav:presentation hideLMSUI).
   function showCurrent(id) {
     player.dataset.current = id || "";
     choices.forEach((b) => {
       if (b.dataset.navChoice === id) b.setAttribute("aria-current", "step");
       else b.removeAttribute("aria-current");
     });
+    const hide = hidden[id] || [];
+    controls.forEach((b) => { b.hidden = hide.includes(b.dataset.nav); });
   }
 
   window.addEventListener("message", (ev) => {

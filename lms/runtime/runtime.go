@@ -65,6 +65,9 @@ type Course struct {
 	Current *store.Item
 	Token   string // launch token of Current; "" when nothing can be launched
 	Nav     Nav
+	// HideLMSUI lists, per item identifier, the player controls the package
+	// asks to hide while that item runs (adlnav:presentation, SCORM 2004).
+	HideLMSUI map[string][]string
 }
 
 // Nav is the navigation validity the player and the SCO see.
@@ -132,7 +135,15 @@ func (s *Service) load(ctx context.Context, a *store.Attempt) (*Course, seq.Engi
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Course{Attempt: a, Version: v, Items: items}, newEngine(v, items, states), nil
+	c := &Course{Attempt: a, Version: v, Items: items, HideLMSUI: map[string][]string{}}
+	if pkg, err := s.manifest(v); err == nil {
+		for _, it := range pkg.Items() {
+			if it.Presentation != nil && len(it.Presentation.HideLMSUI) > 0 {
+				c.HideLMSUI[it.Identifier] = it.Presentation.HideLMSUI
+			}
+		}
+	}
+	return c, newEngine(v, items, states), nil
 }
 
 // newEngine builds the flow engine over a version's items.

@@ -89,6 +89,7 @@ type playerView struct {
 	FrameURL   string
 	ContentURL string
 	Nav        runtime.Nav
+	HideLMSUI  map[string][]string
 }
 
 // player opens a course for the learner: it finds or starts the attempt,
@@ -107,7 +108,7 @@ func (s *Server) player(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := playerView{Course: co, Tree: buildTree(opened.Items), ContentURL: s.opt.ContentURL, Nav: opened.Nav}
+	v := playerView{Course: co, Tree: buildTree(opened.Items), ContentURL: s.opt.ContentURL, Nav: opened.Nav, HideLMSUI: opened.HideLMSUI}
 	if opened.Current != nil {
 		v.Current = opened.Current.Identifier
 		v.FrameURL = s.opt.ContentURL + "/player/" + opened.Token

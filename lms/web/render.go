@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -56,6 +57,10 @@ func (s *Server) funcs() template.FuncMap {
 		"static": func(name string) string { return "/static/" + s.staticVersion + "/" + name },
 		"outline": func(nodes []*treeNode, choice map[string]bool, current string) outlineView {
 			return outlineView{Nodes: nodes, Choice: choice, Current: current}
+		},
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
 		},
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
