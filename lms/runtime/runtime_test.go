@@ -284,3 +284,33 @@ func TestTokenBoundToAttempt(t *testing.T) {
 		t.Error("two learners share an attempt")
 	}
 }
+
+// A learner who started a version keeps it after a new version is uploaded;
+// a learner who had not started gets the new one.
+func TestLearnersKeepTheirVersion(t *testing.T) {
+	e := newEnv(t, "scorm12-single")
+	started, _ := e.launch()
+	_ = started
+	im := &course.Importer{Store: e.st, ContentDir: e.rt.ContentDir, StagingDir: filepath.Join(t.TempDir(), "staging"), Limits: scorm.DefaultLimits()}
+	if _, err := im.Import(e.ctx, fixture.ZipDir(t, fixture.Package("scorm12-multi")), course.Options{CourseID: e.cours}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.rt.Open(e.ctx, e.user, e.cours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version.Number != 1 {
+		t.Errorf("the learner who started is on version %d, want 1", c.Version.Number)
+	}
+	newcomer := &store.User{Email: "new@example.org", Name: "New", PasswordHash: "x"}
+	if err := e.st.CreateUser(e.ctx, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	c, err = e.rt.Open(e.ctx, newcomer, e.cours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version.Number != 2 {
+		t.Errorf("a new learner is on version %d, want 2", c.Version.Number)
+	}
+}
