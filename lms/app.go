@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/lms/account"
+	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
@@ -34,8 +35,9 @@ type App struct {
 	Config   Config
 	Store    *store.Store
 	Importer *course.Importer
-	Runtime  *runtime.Service
-	Log      *slog.Logger
+	Runtime    *runtime.Service
+	Compliance *compliance.Service
+	Log        *slog.Logger
 	assets   Assets
 }
 
@@ -59,6 +61,10 @@ func Open(cfg Config, assets Assets, log *slog.Logger) (*App, error) {
 		},
 		Runtime: &runtime.Service{
 			Store: st, ContentDir: cfg.ContentDir(), LaunchTTL: cfg.LaunchTTL, SuspendDataMax: cfg.SuspendDataMax, Log: log,
+		},
+		Compliance: &compliance.Service{
+			Store: st, Location: cfg.Location(), RecertLeadDays: cfg.RecertLeadDays,
+			DueSoonDays: cfg.DueSoonDays, ExpiryNoticeDays: cfg.ExpiryNoticeDays,
 		},
 		Log:    log,
 		assets: assets,
@@ -93,10 +99,12 @@ func (a *App) Handler() (*web.Server, error) {
 		MaxUploadBytes:   a.Config.MaxUploadBytes,
 		StagingDir:       a.Config.StagingDir(),
 		ContentURL:       a.Config.ContentURL,
+		Organisation:     a.Config.Organisation,
+		Location:         a.Config.Location(),
 		SessionKeys:      keys,
 		Templates:        a.assets.Templates,
 		Static:           a.assets.Static,
-	}, a.Store, a.Importer, a.Runtime, a.Log)
+	}, a.Store, web.Services{Importer: a.Importer, Runtime: a.Runtime, Compliance: a.Compliance}, a.Log)
 }
 
 // ContentHandler builds the content origin server.

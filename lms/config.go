@@ -37,9 +37,33 @@ type Config struct {
 	MaxUploadBytes int64        // largest package upload accepted over HTTP
 	Package        scorm.Limits // limits applied when unpacking a package
 
+	// Compliance.
+	Organisation     string // name on certificates and in emails
+	TimeZone         string // IANA zone in which dates are shown and due dates end
+	RecertLeadDays   int    // re-enrol this many days before a completion expires
+	DueSoonDays      int    // send "due soon" this many days before the due date
+	ExpiryNoticeDays int    // send "expiring" this many days before a completion expires
+
+	// Email. Without SMTPHost messages wait in the admin outbox.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPUsername string
+	SMTPPassword string
+	SMTPFrom     string
+	SMTPTLS      string // "starttls" (default), "tls" or "none"
+
 	LogLevel string // debug, info, warn, error
 
-	envErrors []string // malformed LECTERN_* values, reported by Validate
+	envErrors []string       // malformed LECTERN_* values, reported by Validate
+	location  *time.Location // TimeZone, loaded by Validate
+}
+
+// Location is the organisation's time zone (UTC before Validate).
+func (c *Config) Location() *time.Location {
+	if c.location == nil {
+		return time.UTC
+	}
+	return c.location
 }
 
 // DefaultConfig returns the settings Lectern uses when nothing is configured.
@@ -57,6 +81,14 @@ func DefaultConfig() Config {
 		LoginLinkTTL:     15 * time.Minute,
 		MaxUploadBytes:   1 << 30,
 		Package:          scorm.DefaultLimits(),
+		Organisation:     "Lectern",
+		TimeZone:         "UTC",
+		RecertLeadDays:   30,
+		DueSoonDays:      7,
+		ExpiryNoticeDays: 30,
+		SMTPPort:         587,
+		SMTPFrom:         "lectern@localhost",
+		SMTPTLS:          "starttls",
 		LogLevel:         "info",
 	}
 }
@@ -94,6 +126,17 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	num(&c.Package.MaxEntryRatio, "package-max-ratio", "highest compression ratio allowed for one large file in a package")
 	num64(&c.Package.MaxManifestBytes, "package-max-manifest-bytes", "largest imsmanifest.xml accepted, in bytes")
 	num(&c.Package.MaxPathLength, "package-max-path-length", "longest file name (path) in a package, in bytes")
+	str(&c.Organisation, "organisation", "organisation name on certificates and in emails")
+	str(&c.TimeZone, "timezone", "IANA time zone in which dates are shown and due dates end (e.g. Europe/Berlin)")
+	num(&c.RecertLeadDays, "recert-lead-days", "re-enrol learners this many days before their completion expires")
+	num(&c.DueSoonDays, "due-soon-days", "send the due-soon reminder this many days before the due date")
+	num(&c.ExpiryNoticeDays, "expiry-notice-days", "send the expiring reminder this many days before a completion expires")
+	str(&c.SMTPHost, "smtp-host", "SMTP server for reminders (without it, messages wait in the admin outbox)")
+	num(&c.SMTPPort, "smtp-port", "SMTP port")
+	str(&c.SMTPUsername, "smtp-username", "SMTP user name")
+	str(&c.SMTPPassword, "smtp-password", "SMTP password (prefer the environment variable)")
+	str(&c.SMTPFrom, "smtp-from", "sender address of Lectern's emails")
+	str(&c.SMTPTLS, "smtp-tls", "starttls, tls or none")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
 }
 
@@ -144,6 +187,21 @@ func (c *Config) Validate() error {
 	case c.Package.MaxTotalBytes <= 0 || c.Package.MaxEntries <= 0 || c.Package.MaxEntryRatio <= 0 ||
 		c.Package.MaxManifestBytes <= 0 || c.Package.MaxPathLength <= 0:
 		return fmt.Errorf("config: package limits must be positive")
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("config: --timezone %q: %w", c.TimeZone, err)
+	}
+	c.location = loc
+	switch {
+	case c.RecertLeadDays < 0 || c.DueSoonDays < 0 || c.ExpiryNoticeDays < 0:
+		return fmt.Errorf("config: reminder and recertification days must not be negative")
+	case c.SMTPPort <= 0 || c.SMTPPort > 65535:
+		return fmt.Errorf("config: --smtp-port %d is not a port", c.SMTPPort)
+	case c.SMTPTLS != "starttls" && c.SMTPTLS != "tls" && c.SMTPTLS != "none":
+		return fmt.Errorf("config: --smtp-tls %q: want starttls, tls or none", c.SMTPTLS)
+	case c.SMTPHost != "" && !strings.Contains(c.SMTPFrom, "@"):
+		return fmt.Errorf("config: --smtp-from %q is not an email address", c.SMTPFrom)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -22,6 +22,19 @@ var migrations = []migration{
 	{2, "run-time: attempts, SCO states, launches, commit journal", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&Attempt{}, &ScoState{}, &Launch{}, &Commit{}, &SharedValue{})
 	}},
+	{3, "compliance: groups, enrolments, completions, messages", func(tx *gorm.DB) error {
+		m := tx.Migrator()
+		// Migration 1 creates courses from today's model, so the columns may
+		// already be there on a new database.
+		for _, col := range []string{"ValidityMonths", "RequirePass"} {
+			if !m.HasColumn(&Course{}, col) {
+				if err := m.AddColumn(&Course{}, col); err != nil {
+					return err
+				}
+			}
+		}
+		return m.CreateTable(&Group{}, &Membership{}, &GroupEnrolment{}, &Enrolment{}, &Completion{}, &Message{})
+	}},
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

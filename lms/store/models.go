@@ -43,8 +43,13 @@ type Course struct {
 	ID               uint   `gorm:"primaryKey"`
 	Title            string `gorm:"size:500;not null"`
 	CurrentVersionID *uint
-	CreatedAt        time.Time `gorm:"not null"`
-	UpdatedAt        time.Time `gorm:"not null"`
+	// ValidityMonths makes a completion expire after that many months; the
+	// learner is then enrolled again (recertification). Nil: never expires.
+	ValidityMonths *int
+	// RequirePass: a completion counts only when the learner also passed.
+	RequirePass bool      `gorm:"not null;default:false"`
+	CreatedAt   time.Time `gorm:"not null"`
+	UpdatedAt   time.Time `gorm:"not null"`
 }
 
 // CourseVersion is one uploaded package of a course. Versions are never

@@ -20,6 +20,7 @@ import (
 
 	"github.com/lectern/lectern/internal/fixture"
 	"github.com/lectern/lectern/lms/account"
+	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
@@ -63,6 +64,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		MaxUploadBytes:   10 << 20,
 		StagingDir:       e.staging,
 		ContentURL:       "http://content.test",
+		Organisation:     "Acme Safety",
+		Location:         time.UTC,
 		SessionKeys:      [][]byte{bytes.Repeat([]byte{1}, 64), bytes.Repeat([]byte{2}, 32)},
 		Templates:        os.DirFS(filepath.Join(fixture.Root(), "templates")),
 		Static:           os.DirFS(filepath.Join(fixture.Root(), "static")),
@@ -75,7 +78,8 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	rt := &runtime.Service{Store: st, ContentDir: e.content, LaunchTTL: time.Hour, SuspendDataMax: 64000, Log: log}
-	e.server, err = web.New(e.opt, st, im, rt, log)
+	comp := &compliance.Service{Store: st, Location: time.UTC, RecertLeadDays: 30, DueSoonDays: 7, ExpiryNoticeDays: 30}
+	e.server, err = web.New(e.opt, st, web.Services{Importer: im, Runtime: rt, Compliance: comp}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/lectern/lectern/lms/account"
+	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
@@ -29,10 +30,12 @@ type Options struct {
 	LoginWindow      time.Duration
 	MaxUploadBytes   int64
 	StagingDir       string
-	ContentURL       string   // public URL of the content origin (player frames, SCOs)
-	SessionKeys      [][]byte // gorilla/securecookie hash and block keys
-	Templates        fs.FS    // the templates/ folder
-	Static           fs.FS    // the static/ folder
+	ContentURL       string // public URL of the content origin (player frames, SCOs)
+	Organisation     string
+	Location         *time.Location // dates are shown in the organisation's time zone
+	SessionKeys      [][]byte       // gorilla/securecookie hash and block keys
+	Templates        fs.FS          // the templates/ folder
+	Static           fs.FS          // the static/ folder
 }
 
 // Server handles the LMS origin.
@@ -41,6 +44,7 @@ type Server struct {
 	store    *store.Store
 	importer *course.Importer
 	rt       *runtime.Service
+	comp     *compliance.Service
 	log      *slog.Logger
 
 	echo          *echo.Echo
@@ -53,11 +57,18 @@ type Server struct {
 
 // New builds the server and parses every template; a broken template is a
 // start-up error, not a runtime one.
-func New(opt Options, st *store.Store, im *course.Importer, rt *runtime.Service, log *slog.Logger) (*Server, error) {
+// Services are the application services the handlers call.
+type Services struct {
+	Importer   *course.Importer
+	Runtime    *runtime.Service
+	Compliance *compliance.Service
+}
+
+func New(opt Options, st *store.Store, svc Services, log *slog.Logger) (*Server, error) {
 	if len(opt.SessionKeys) != 2 {
 		return nil, errors.New("web: want a session hash key and block key")
 	}
-	s := &Server{opt: opt, store: st, importer: im, rt: rt, log: log}
+	s := &Server{opt: opt, store: st, importer: svc.Importer, rt: svc.Runtime, comp: svc.Compliance, log: log}
 	var err error
 	if s.staticVersion, err = contentVersion(opt.Static); err != nil {
 		return nil, fmt.Errorf("web: static files: %w", err)
