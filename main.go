@@ -20,6 +20,7 @@ import (
 	"github.com/lectern/lectern/lms"
 	"github.com/lectern/lectern/lms/bench"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/store"
 )
 
 //go:embed templates static
@@ -33,6 +34,8 @@ Usage:
   lectern user add --email E --name N [--admin] [--password P]
   lectern user list [--json]
   lectern login-link --email E [--course ID]
+  lectern group add NAME
+  lectern enrol --course ID (--email E | --group G) [--due YYYY-MM-DD | --due-days N]
   lectern bench commit [--learners 64] [--duration 20s]
 
 Every command accepts the settings of "lectern serve -h"; each is also a
@@ -82,6 +85,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"user: want add or list"}
 	case "login-link":
 		return loginLink(ctx, args, stdout, stderr)
+	case "group":
+		if len(args) == 0 || args[0] != "add" {
+			return usageError{"group: want add"}
+		}
+		return groupAdd(ctx, args[1:], stdout, stderr)
+	case "enrol":
+		return enrolCmd(ctx, args, stdout, stderr)
 	case "bench":
 		if len(args) == 0 || args[0] != "commit" {
 			return usageError{"bench: want commit"}
@@ -323,4 +333,72 @@ func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintln(stdout, r)
 	return nil
+}
+
+func groupAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("group add", stderr)
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"group add: want one NAME"}
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	g, err := app.AddGroup(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created group %q (id %d)\n", g.Name, g.ID)
+	return nil
+}
+
+func enrolCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("enrol", stderr)
+	courseID := c.fs.Uint("course", 0, "course id")
+	email := c.fs.String("email", "", "enrol this user")
+	group := c.fs.String("group", "", "enrol this group (and its future members)")
+	due := c.fs.String("due", "", "due date, YYYY-MM-DD, end of day in the organisation's time zone")
+	dueDays := c.fs.Int("due-days", 0, "due this many days after enrolment")
+	if _, err := c.parse(args); err != nil {
+		return err
+	}
+	if *courseID == 0 || (*email == "") == (*group == "") {
+		return usageError{"enrol: want --course and one of --email or --group"}
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	in := lms.DueInput{Date: *due, Days: *dueDays}
+	if *email != "" {
+		e, created, err := app.EnrolEmail(ctx, *courseID, *email, in)
+		if err != nil {
+			return err
+		}
+		verb := "Enrolled"
+		if !created {
+			verb = "Already enrolled; updated"
+		}
+		fmt.Fprintf(stdout, "%s %s in course %d%s\n", verb, store.NormalizeEmail(*email), *courseID, dueText(app, e.DueAt))
+		return nil
+	}
+	n, err := app.EnrolGroupName(ctx, *courseID, *group, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Enrolled group %q in course %d: %d new enrolments; members who join later are enrolled too\n", *group, *courseID, n)
+	return nil
+}
+
+func dueText(app *lms.App, due *time.Time) string {
+	if due == nil {
+		return " (no due date)"
+	}
+	return ", due " + due.In(app.Config.Location()).Format("2 January 2006 15:04 MST")
 }

@@ -10,20 +10,6 @@ import (
 	"github.com/lectern/lectern/lms/store"
 )
 
-func (s *Server) home(c echo.Context) error {
-	courses, err := s.store.Courses(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	var open []store.CourseSummary
-	for _, co := range courses {
-		if co.CurrentVersionID != nil {
-			open = append(open, co)
-		}
-	}
-	return s.render(c, http.StatusOK, "home", "My courses", open)
-}
-
 // courseView is a course with one version's tree.
 type courseView struct {
 	Course   *store.Course

@@ -50,7 +50,8 @@ func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, e
 
 // PageNames lists the pages the handlers render; a test checks it against
 // the files in templates/ so that none is missing or unused.
-var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error"}
+var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error",
+	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group"}
 
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
@@ -62,6 +63,8 @@ func (s *Server) funcs() template.FuncMap {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
+		"date": s.date,
+		"statusClass": func(st any) string { return strings.ReplaceAll(fmt.Sprint(st), " ", "-") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one

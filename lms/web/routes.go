@@ -41,6 +41,15 @@ func (s *Server) routeTable() []Route {
 		{http.MethodPost, "/admin/courses", Admin, s.uploadCourse},
 		{http.MethodGet, "/admin/courses/:id", Admin, s.adminCourse},
 		{http.MethodPost, "/admin/courses/:id/versions", Admin, s.uploadVersion},
+		{http.MethodGet, "/admin", Admin, s.adminDashboard},
+		{http.MethodGet, "/admin/courses/:id/enrolments", Admin, s.courseEnrolments},
+		{http.MethodPost, "/admin/courses/:id/enrolments", Admin, s.enrol},
+		{http.MethodPost, "/admin/courses/:id/settings", Admin, s.courseSettings},
+		{http.MethodGet, "/admin/groups", Admin, s.groups},
+		{http.MethodPost, "/admin/groups", Admin, s.createGroup},
+		{http.MethodGet, "/admin/groups/:id", Admin, s.group},
+		{http.MethodPost, "/admin/groups/:id/members", Admin, s.addMember},
+		{http.MethodPost, "/admin/groups/:id/members/:user/remove", Admin, s.removeMember},
 	}
 }
 
