@@ -228,3 +228,5 @@ func (e *env) signedIn(email string, admin bool) *browser {
 	}
 	return b
 }
+
+func storeFilterAll() store.EnrolmentFilter { return store.EnrolmentFilter{} }
