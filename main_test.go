@@ -187,3 +187,41 @@ func TestConfigFromEnvironment(t *testing.T) {
 		t.Errorf("bad address from the environment: err %v", err)
 	}
 }
+
+func TestGroupAndEnrol(t *testing.T) {
+	data := t.TempDir()
+	if _, _, err := lectern(t, data, "import", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
+		t.Fatal(err)
+	}
+	lectern(t, data, "user", "add", "--email", "lee@example.org", "--name", "Lee")
+	if out, _, err := lectern(t, data, "group", "add", "Site North"); err != nil || !strings.Contains(out, `Created group "Site North"`) {
+		t.Fatalf("group add: %q %v", out, err)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"group", "add", "Site North"}, "already exists"},
+		{[]string{"enrol", "--course", "1", "--email", "ghost@example.org"}, "no user"},
+		{[]string{"enrol", "--course", "9", "--email", "lee@example.org"}, "no course"},
+		{[]string{"enrol", "--course", "1", "--group", "Nowhere"}, "no group"},
+		{[]string{"enrol", "--course", "1", "--email", "lee@example.org", "--due", "2001-01-01"}, "in the past"},
+		{[]string{"enrol", "--course", "1", "--email", "lee@example.org", "--due", "31/12/2030"}, "not a date"},
+		{[]string{"enrol", "--course", "1", "--email", "lee@example.org", "--due", "2030-01-01", "--due-days", "3"}, "not both"},
+	}
+	for _, tt := range bad {
+		if _, _, err := lectern(t, data, tt.args...); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want an error with %q", tt.args, err, tt.want)
+		}
+	}
+	if _, _, err := lectern(t, data, "enrol", "--course", "1"); err == nil {
+		t.Error("enrol without a user or group succeeded")
+	}
+	out, _, err := lectern(t, data, "enrol", "--course", "1", "--email", "lee@example.org", "--due", "2030-06-30", "--timezone", "Europe/Berlin")
+	if err != nil || !strings.Contains(out, "Enrolled lee@example.org in course 1, due 30 June 2030 23:59 CEST") {
+		t.Errorf("enrol: %q %v", out, err)
+	}
+	if out, _, err := lectern(t, data, "enrol", "--course", "1", "--group", "Site North", "--due-days", "14"); err != nil || !strings.Contains(out, "0 new enrolments") {
+		t.Errorf("enrol group: %q %v", out, err)
+	}
+}
