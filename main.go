@@ -20,6 +20,7 @@ import (
 	"github.com/lectern/lectern/lms"
 	"github.com/lectern/lectern/lms/bench"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/demo"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -29,7 +30,7 @@ var embedded embed.FS
 const usage = `Lectern: a lightweight SCORM LMS.
 
 Usage:
-  lectern serve [--data DIR] [--addr HOST:PORT] [flags]
+  lectern serve [--data DIR] [--addr HOST:PORT] [--demo] [flags]
   lectern import [--data DIR] [--json] [--check] [--course ID] FILE.zip
   lectern user add --email E --name N [--admin] [--password P]
   lectern user list [--json]
@@ -158,6 +159,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("serve", stderr)
+	withDemo := c.fs.Bool("demo", false, "fill an empty data folder with a demo organisation (users, groups, courses, completions)")
 	if _, err := c.parse(args); err != nil {
 		return err
 	}
@@ -166,6 +168,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer app.Close()
+	if *withDemo {
+		logins, err := demo.Seed(ctx, app)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if logins == nil {
+			fmt.Fprintln(stdout, "The data folder already has users: no demo data added.")
+		}
+		for _, l := range logins {
+			role := "learner"
+			if l.Admin {
+				role = "admin"
+			}
+			fmt.Fprintf(stdout, "Demo %s: %s / %s\n", role, l.Email, l.Password)
+		}
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return app.Serve(ctx, func(lmsAddr, contentAddr string) {

@@ -32,13 +32,13 @@ type Assets struct {
 
 // App is one running Lectern.
 type App struct {
-	Config   Config
-	Store    *store.Store
-	Importer *course.Importer
+	Config     Config
+	Store      *store.Store
+	Importer   *course.Importer
 	Runtime    *runtime.Service
 	Compliance *compliance.Service
 	Log        *slog.Logger
-	assets   Assets
+	assets     Assets
 }
 
 // Open prepares the data directory and database. cfg must be validated.

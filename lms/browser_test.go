@@ -16,6 +16,7 @@ import (
 	"github.com/lectern/lectern/internal/browser"
 	"github.com/lectern/lectern/internal/fixture"
 	"github.com/lectern/lectern/lms"
+	"github.com/lectern/lectern/lms/demo"
 )
 
 // running is a real Lectern: data folder, SQLite file, HTTP listener.
@@ -190,4 +191,45 @@ func TestAdminImportsInBrowser(t *testing.T) {
 	if h1, _ := chromedp.Run(learner, chromedp.Text(css("h1"))); h1 != "Forbidden" {
 		t.Errorf("learner on /admin/courses sees %q, want Forbidden", h1)
 	}
+}
+
+// TestDemo: `serve --demo` gives a newcomer a working organisation; the
+// dashboards show it.
+func TestDemo(t *testing.T) {
+	lec := startLectern(t)
+	logins, err := demo.Seed(context.Background(), lec.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logins) < 2 || !logins[0].Admin {
+		t.Fatalf("logins %+v", logins)
+	}
+	if again, err := demo.Seed(context.Background(), lec.app); err != nil || again != nil {
+		t.Errorf("seeding twice: %v %v, want nothing the second time", again, err)
+	}
+	comps, _ := lec.app.Store.Completions(context.Background(), 0)
+	if len(comps) != 2 {
+		t.Errorf("%d demo completions, want 2", len(comps))
+	}
+	ctx := browser.New(t, time.Minute)
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, logins[0].Email, 0)), chromedp.Navigate(lec.url+"/admin"), chromedp.WaitVisible(css("table.counts"))); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Text(css("main")))
+	for _, want := range []string{"Fire Safety Basics", "Data Protection Essentials", "Warehouse", "Office", "Dev Desai", "overdue"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("admin dashboard lacks %q", want)
+		}
+	}
+	browser.Screenshot(t, ctx, "demo-admin-dashboard")
+	learner := browser.New(t, time.Minute)
+	if err := chromedp.Do(learner, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.link(t, "ben@demo.lectern.test", 0)), chromedp.WaitVisible(css(".cards"))); err != nil {
+		t.Fatal(err)
+	}
+	text, _ = chromedp.Run(learner, chromedp.Text(css("main")))
+	if !strings.Contains(text, "completed") || !strings.Contains(text, "Certificates") {
+		t.Errorf("Ben's dashboard lacks his completion and certificate:\n%s", text)
+	}
+	browser.Screenshot(t, learner, "demo-learner-home-phone")
 }
