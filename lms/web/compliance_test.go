@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/lms/store"
 )
 
 func TestEnrolFormAndDashboards(t *testing.T) {
@@ -72,5 +74,59 @@ func TestEnrolFormAndDashboards(t *testing.T) {
 	}
 	if r := learner.get("/"); !strings.Contains(r.body, "to do") || !strings.Contains(r.body, "Due ") {
 		t.Errorf("learner dashboard lacks the assignment: %d", r.status)
+	}
+}
+
+func TestCertificatesAndVerification(t *testing.T) {
+	e := newEnv(t)
+	admin := e.signedIn("admin@example.org", true)
+	if r := admin.upload("/admin/courses", fixture.ZipDir(t, fixture.Package("scorm12-single")), admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
+		t.Fatalf("upload: %d", r.status)
+	}
+	owner := e.signedIn("lee@example.org", false)
+	other := e.signedIn("eve@example.org", false)
+	ctx := context.Background()
+	u, _ := e.store.UserByEmail(ctx, "lee@example.org")
+	en, _, err := e.store.Enrol(ctx, u.ID, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := e.now.AddDate(1, 0, 0)
+	comp := &store.Completion{EnrolmentID: en.ID, UserID: u.ID, CourseID: 1, AttemptID: 99, Cycle: 1, CompletedAt: e.now,
+		Passed: true, ExpiresAt: &exp, Code: "7K2Q-9XMV-3HTP", CourseTitle: "Fire <b>Safety</b>", UserName: "Lee Learner"}
+	if ok, err := e.store.RecordCompletion(ctx, comp); !ok || err != nil {
+		t.Fatalf("record: %v %v", ok, err)
+	}
+	for _, tt := range []struct {
+		who  *browser
+		want int
+	}{{owner, http.StatusOK}, {admin, http.StatusOK}, {other, http.StatusNotFound}} {
+		r := tt.who.get("/certificates/7K2Q-9XMV-3HTP")
+		if r.status != tt.want {
+			t.Errorf("certificate: %d, want %d", r.status, tt.want)
+		}
+		if r.status == http.StatusOK && (!strings.HasPrefix(r.body, "%PDF-") || !strings.Contains(r.header.Get("Content-Disposition"), ".pdf")) {
+			t.Error("certificate is not a PDF attachment")
+		}
+	}
+	if r := e.browser().get("/certificates/7K2Q-9XMV-3HTP"); r.status != http.StatusSeeOther {
+		t.Errorf("anonymous certificate: %d, want sign-in", r.status)
+	}
+	anon := e.browser()
+	r := anon.get("/verify/7k2q-9xmv-3htp")
+	if r.status != http.StatusOK || !strings.Contains(r.body, "genuine and valid") || !strings.Contains(r.body, "Lee Learner") {
+		t.Errorf("verify: %d", r.status)
+	}
+	if strings.Contains(r.body, "lee@example.org") || strings.Contains(r.body, "<b>Safety</b>") {
+		t.Error("the verification page reveals the email or renders package markup")
+	}
+	for _, bad := range []string{"/verify/7K2Q-9XMV-3HTX", "/verify?code=<script>", "/verify/../../etc"} {
+		if r := anon.get(bad); r.status != http.StatusNotFound || strings.Contains(r.body, "<script>") {
+			t.Errorf("%s: %d", bad, r.status)
+		}
+	}
+	e.advance(366 * 24 * time.Hour)
+	if r := anon.get("/verify/7K2Q-9XMV-3HTP"); !strings.Contains(r.body, "has expired") {
+		t.Error("an expired certificate is shown as valid")
 	}
 }

@@ -32,15 +32,33 @@ func (s *Server) routeTable() []Route {
 		{http.MethodGet, "/login", Public, s.loginPage},
 		{http.MethodPost, "/login", Public, s.login},
 		{http.MethodGet, "/login/link/:token", Public, s.loginLink},
+		{http.MethodGet, "/verify", Public, s.verify},
+		{http.MethodGet, "/verify/:code", Public, s.verify},
 
 		{http.MethodGet, "/", Learner, s.home},
 		{http.MethodPost, "/logout", Learner, s.logout},
 		{http.MethodGet, "/courses/:id", Learner, s.player},
+		{http.MethodGet, "/certificates/:code", Learner, s.certificateFile},
 
 		{http.MethodGet, "/admin/courses", Admin, s.adminCourses},
 		{http.MethodPost, "/admin/courses", Admin, s.uploadCourse},
 		{http.MethodGet, "/admin/courses/:id", Admin, s.adminCourse},
 		{http.MethodPost, "/admin/courses/:id/versions", Admin, s.uploadVersion},
+
+		// Users (admin).
+		{http.MethodGet, "/admin/users", Admin, s.adminUsers},
+		{http.MethodPost, "/admin/users", Admin, s.createUser},
+		{http.MethodGet, "/admin/users/import", Admin, s.importUsersPage},
+		{http.MethodPost, "/admin/users/import", Admin, s.previewImport},
+		{http.MethodPost, "/admin/users/import/confirm", Admin, s.confirmImport},
+		{http.MethodGet, "/admin/users/:id", Admin, s.adminUser},
+		{http.MethodPost, "/admin/users/:id", Admin, s.updateUser},
+		{http.MethodPost, "/admin/users/:id/active", Admin, s.setUserActive},
+		{http.MethodPost, "/admin/users/:id/password", Admin, s.resetPassword},
+		{http.MethodPost, "/admin/users/:id/link", Admin, s.loginLinkFor},
+		{http.MethodPost, "/admin/users/:id/groups", Admin, s.joinGroup},
+		{http.MethodPost, "/admin/users/:id/groups/remove", Admin, s.leaveGroup},
+
 		{http.MethodGet, "/admin", Admin, s.adminDashboard},
 		{http.MethodGet, "/admin/courses/:id/enrolments", Admin, s.courseEnrolments},
 		{http.MethodPost, "/admin/courses/:id/enrolments", Admin, s.enrol},
