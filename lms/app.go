@@ -19,6 +19,7 @@ import (
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/notify"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
 	"github.com/lectern/lectern/lms/web"
@@ -182,6 +183,7 @@ func (a *App) Serve(ctx context.Context, ready func(lmsAddr, contentAddr string)
 			}
 		}
 	}()
+	go a.notifier().Run(ctx, time.Minute)
 	errc := make(chan error, 2)
 	go func() { errc <- servers[0].Serve(lmsLn) }()
 	go func() { errc <- servers[1].Serve(contentLn) }()
@@ -203,6 +205,27 @@ func (a *App) Serve(ctx context.Context, ready func(lmsAddr, contentAddr string)
 		err = nil
 	}
 	return err
+}
+
+// notifier queues and sends the compliance reminders; without SMTP they wait
+// in the outbox.
+func (a *App) notifier() *notify.Notifier {
+	n := &notify.Notifier{
+		Store: a.Store, Location: a.Config.Location(), BaseURL: a.Config.BaseURL, Organisation: a.Config.Organisation,
+		DueSoonDays: a.Config.DueSoonDays, ExpiryNoticeDays: a.Config.ExpiryNoticeDays, Log: a.Log,
+	}
+	if a.Config.SMTPHost != "" {
+		sender := &notify.SMTPSender{
+			Host: a.Config.SMTPHost, Port: a.Config.SMTPPort, Username: a.Config.SMTPUsername, Password: a.Config.SMTPPassword,
+			From: a.Config.SMTPFrom, FromName: a.Config.Organisation, TLS: a.Config.SMTPTLS,
+		}
+		if err := sender.Check(); err != nil {
+			a.Log.Error("SMTP settings refused; reminders wait in the outbox", "err", err)
+		} else {
+			n.Sender = sender
+		}
+	}
+	return n
 }
 
 // AddUser creates a user. With an empty password it generates one and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/lms/notify"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -128,5 +129,33 @@ func TestCertificatesAndVerification(t *testing.T) {
 	e.advance(366 * 24 * time.Hour)
 	if r := anon.get("/verify/7K2Q-9XMV-3HTP"); !strings.Contains(r.body, "has expired") {
 		t.Error("an expired certificate is shown as valid")
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	e := newEnv(t)
+	admin := e.signedIn("admin@example.org", true)
+	zip := fixture.ZipFiles(t, map[string]string{"imsmanifest.xml": hostileManifest, "index.html": "<p>hi</p>"})
+	if r := admin.upload("/admin/courses", zip, admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
+		t.Fatalf("upload: %d", r.status)
+	}
+	e.signedIn("lee@example.org", false)
+	u, _ := e.store.UserByEmail(context.Background(), "lee@example.org")
+	if _, _, err := e.store.Enrol(context.Background(), u.ID, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := &notify.Notifier{Store: e.store, Location: time.UTC, BaseURL: "http://lectern.test", Organisation: "Acme"}
+	if q, err := n.Queue(context.Background()); err != nil || q != 1 {
+		t.Fatalf("queue: %d %v", q, err)
+	}
+	r := admin.get("/admin/outbox")
+	if r.status != http.StatusOK || !strings.Contains(r.body, "lee@example.org") || !strings.Contains(r.body, "waiting") {
+		t.Fatalf("outbox: %d", r.status)
+	}
+	if strings.Contains(r.body, "<script>alert") {
+		t.Error("the outbox renders a package title unescaped")
+	}
+	if r := e.signedIn("eve@example.org", false).get("/admin/outbox"); r.status != http.StatusForbidden {
+		t.Errorf("learner on the outbox: %d", r.status)
 	}
 }

@@ -51,7 +51,7 @@ func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, e
 // PageNames lists the pages the handlers render; a test checks it against
 // the files in templates/ so that none is missing or unused.
 var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error",
-	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_users", "admin_user", "admin_users_import"}
+	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_outbox", "admin_users", "admin_user", "admin_users_import"}
 
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
@@ -64,6 +64,9 @@ func (s *Server) funcs() template.FuncMap {
 			return string(b), err
 		},
 		"date":        s.date,
+		"int":         func(n int64) int { return int(n) },
+		"add":         func(a, b int) int { return a + b },
+		"sub":         func(a, b int) int { return a - b },
 		"statusClass": func(st any) string { return strings.ReplaceAll(fmt.Sprint(st), " ", "-") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {

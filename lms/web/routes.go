@@ -60,6 +60,7 @@ func (s *Server) routeTable() []Route {
 		{http.MethodPost, "/admin/users/:id/groups/remove", Admin, s.leaveGroup},
 
 		{http.MethodGet, "/admin", Admin, s.adminDashboard},
+		{http.MethodGet, "/admin/outbox", Admin, s.outbox},
 		{http.MethodGet, "/admin/courses/:id/enrolments", Admin, s.courseEnrolments},
 		{http.MethodPost, "/admin/courses/:id/enrolments", Admin, s.enrol},
 		{http.MethodPost, "/admin/courses/:id/settings", Admin, s.courseSettings},
