@@ -233,3 +233,60 @@ func TestDemo(t *testing.T) {
 	}
 	browser.Screenshot(t, learner, "demo-learner-home-phone")
 }
+
+// pageCheck runs in a page: every form control has a label a screen reader
+// can use, nothing is wider than the screen, and images have alt text.
+const pageCheck = `(() => {
+	const problems = [];
+	for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea, button")) {
+		const named = (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
+			(el.tagName === "BUTTON" && el.textContent.trim() !== "");
+		if (!named) problems.push("unlabelled " + el.tagName.toLowerCase() + (el.name ? " " + el.name : ""));
+	}
+	for (const img of document.querySelectorAll("img:not([alt])")) problems.push("image without alt: " + img.src);
+	if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push("page wider than the screen: " + document.documentElement.scrollWidth + "px");
+	if (!document.querySelector("h1")) problems.push("no h1");
+	if (!document.documentElement.lang) problems.push("no lang");
+	return problems;
+})()`
+
+// TestPagesAccessibleOnPhone visits every page at phone width with the demo
+// data, checks labels, width and headings, and keeps screenshots.
+func TestPagesAccessibleOnPhone(t *testing.T) {
+	lec := startLectern(t)
+	logins, err := demo.Seed(context.Background(), lec.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser.New(t, 2*time.Minute)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.link(t, logins[0].Email, 0))); err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"/", "/admin", "/admin/courses", "/admin/courses/1", "/admin/courses/1/enrolments",
+		"/admin/groups", "/admin/groups/1", "/admin/outbox", "/admin/users", "/verify", "/courses/1"}
+	for _, p := range pages {
+		if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+p), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, pr := range problems {
+			t.Errorf("%s: %s", p, pr)
+		}
+		name := strings.Trim(strings.ReplaceAll(p, "/", "-"), "-")
+		if name == "" {
+			name = "home"
+		}
+		browser.Screenshot(t, ctx, "phone-"+name)
+	}
+	// Signed out: the sign-in page.
+	anon := browser.New(t, time.Minute)
+	if err := chromedp.Do(anon, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.url+"/login"), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	if problems, _ := chromedp.Run(anon, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+		t.Errorf("/login: %v", problems)
+	}
+}
