@@ -22,6 +22,7 @@ import (
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/demo"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/userimport"
 )
 
 //go:embed templates static
@@ -34,6 +35,7 @@ Usage:
   lectern import [--data DIR] [--json] [--check] [--course ID] FILE.zip
   lectern user add --email E --name N [--admin] [--password P]
   lectern user list [--json]
+  lectern user import [--dry-run] [--skip-invalid] users.csv
   lectern login-link --email E [--course ID]
   lectern group add NAME
   lectern enrol --course ID (--email E | --group G) [--due YYYY-MM-DD | --due-days N]
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "add":
 			return userAdd(ctx, args[1:], stdout, stderr)
+		case "import":
+			return userImport(ctx, args[1:], stdout, stderr)
 		case "list":
 			return userList(ctx, args[1:], stdout, stderr)
 		}
@@ -419,4 +423,55 @@ func dueText(app *lms.App, due *time.Time) string {
 		return " (no due date)"
 	}
 	return ", due " + due.In(app.Config.Location()).Format("2 January 2006 15:04 MST")
+}
+
+// userImport creates and updates users from a CSV file (email, name, groups),
+// all valid rows in one transaction. Importing the same file again changes
+// nothing.
+func userImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c := newCommand("user import", stderr)
+	dryRun := c.fs.Bool("dry-run", false, "show what would change, change nothing")
+	skipInvalid := c.fs.Bool("skip-invalid", false, "import the valid rows even when some rows have errors")
+	pos, err := c.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"user import: want one users.csv"}
+	}
+	app, err := c.open(stderr)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dir, err := userimport.Load(ctx, app.Store)
+	if err != nil {
+		return err
+	}
+	plan, err := userimport.Parse(f, dir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(pos[0]), err)
+	}
+	for _, r := range plan.Rows {
+		fmt.Fprintf(stdout, "line %d\t%s\t%s\n", r.Line, r.Email, r.Describe())
+	}
+	fmt.Fprintf(stdout, "%d to create, %d to update, %d unchanged, %d with errors\n", plan.ToCreate, plan.ToUpdate, plan.Unchanged, plan.Invalid)
+	if plan.Invalid > 0 && !*skipInvalid {
+		return fmt.Errorf("%d rows have errors; nothing was imported (fix them, or use --skip-invalid)", plan.Invalid)
+	}
+	if *dryRun || !plan.Changes() {
+		return nil
+	}
+	res, err := userimport.Apply(ctx, app.Store, plan, app.Compliance.DueFor)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Imported: %d users created, %d renamed, %d group memberships, %d groups created, %d enrolments\n",
+		res.Created, res.Renamed, res.Joined, res.GroupsCreated, res.Enrolled)
+	return nil
 }

@@ -225,3 +225,27 @@ func TestGroupAndEnrol(t *testing.T) {
 		t.Errorf("enrol group: %q %v", out, err)
 	}
 }
+
+func TestUserImport(t *testing.T) {
+	data := t.TempDir()
+	csv := filepath.Join(t.TempDir(), "users.csv")
+	os.WriteFile(csv, []byte("email,name,groups\nzoe@example.org,Zoë Ødegård,Site A;Site B\nnot-an-email,Nope,\n"), 0o644)
+	if _, _, err := lectern(t, data, "user", "import", csv); err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("import with a bad row: %v, want refused", err)
+	}
+	if out, _, _ := lectern(t, data, "user", "list"); strings.Contains(out, "zoe@") {
+		t.Fatal("a refused import wrote users")
+	}
+	out, _, err := lectern(t, data, "user", "import", "--skip-invalid", csv)
+	if err != nil || !strings.Contains(out, "1 users created") || !strings.Contains(out, "2 groups created") {
+		t.Fatalf("import: %q %v", out, err)
+	}
+	out, _, err = lectern(t, data, "user", "import", "--skip-invalid", csv)
+	if err != nil || !strings.Contains(out, "0 to create, 0 to update, 1 unchanged") || strings.Contains(out, "Imported") {
+		t.Errorf("second import: %q %v, want no change", out, err)
+	}
+	os.WriteFile(csv, []byte("mail,name\nx@example.org,X\n"), 0o644)
+	if _, _, err := lectern(t, data, "user", "import", csv); err == nil {
+		t.Error("a file with wrong columns was imported")
+	}
+}
