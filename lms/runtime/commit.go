@@ -98,6 +98,9 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 				}
 				done = applyChanges(&st, req)
 			}
+			if done.up != nil && len(done.up.Shared) > 0 {
+				done.up.SharedGlobal = s.sharedGlobalOf(ctx, l.VersionID)
+			}
 			return done.up, done.journal, done.err
 		},
 	}, s.LaunchTTL, s.rollupOfAttempt)

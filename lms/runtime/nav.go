@@ -8,6 +8,7 @@ import (
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/scorm"
 	"github.com/lectern/lectern/scorm/cmi"
 	"github.com/lectern/lectern/scorm/seq"
 )
@@ -55,8 +56,12 @@ func (s *Service) Navigate(ctx context.Context, token string, req seq.Request) (
 		st.EndSession()
 		return update(&st)
 	}
-	// The attempt closes when the learner leaves a completed course.
-	closeAttempt := d.End && !d.Suspend && c.Attempt.Completion == "completed"
+	// Ending the session without suspending ends the attempt in SCORM 2004
+	// (exitAll, or continuing past the last activity): the next launch starts
+	// a new one. SCORM 1.2 has no such request; there the attempt closes only
+	// once the course is complete, so "Finish" never loses a learner's work.
+	closeAttempt := d.End && !d.Suspend &&
+		(c.Attempt.Completion == "completed" || c.Version.Edition != scorm.SCORM12.String())
 	if _, err := s.Store.EndLaunch(ctx, l.ID, rollup(c.Items), end, suspend, closeAttempt); err != nil {
 		return nil, err
 	}

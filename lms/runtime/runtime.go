@@ -243,7 +243,7 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
-	init, err := s.initFor(c.Version, it, user)
+	init, err := s.initFor(ctx, c.Version, c.Attempt.CourseID, it, user)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func update(st *cmi.State) (*store.ScoUpdate, error) {
 }
 
 // initFor collects what the LMS and the manifest say about a SCO.
-func (s *Service) initFor(v *store.CourseVersion, it *store.Item, u *store.User) (cmi.Init, error) {
+func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, courseID uint, it *store.Item, u *store.User) (cmi.Init, error) {
 	in := cmi.Init{
 		LearnerID:      strconv.FormatUint(uint64(u.ID), 10),
 		LearnerName:    u.Name,
@@ -345,6 +345,17 @@ func (s *Service) initFor(v *store.CourseVersion, it *store.Item, u *store.User)
 	if ct := mi.CompletionThreshold; ct != nil {
 		m := ct.MinProgressMeasure
 		in.CompletionThreshold = &m
+	}
+	if len(mi.SharedData) > 0 {
+		scope := courseID
+		if sharedGlobal(pkg) {
+			scope = 0
+		}
+		values, err := s.Store.SharedValues(ctx, u.ID, scope)
+		if err != nil {
+			return in, err
+		}
+		in.SharedData = sharedDataOf(mi, values)
 	}
 	if sq := mi.Sequencing; sq != nil {
 		in.ScaledPassingScore, in.ObjectiveIDs = objectivesOf(sq)
@@ -394,4 +405,27 @@ func (s *Service) DataModelOf(ctx context.Context, token string) (cmi.Version, e
 		return "", err
 	}
 	return dataModel(v.Edition), nil
+}
+
+// sharedGlobal tells whether a package's shared data belongs to the learner
+// across the whole system (adlcp:sharedDataGlobalToSystem, default true).
+func sharedGlobal(pkg *scorm.Package) bool {
+	return pkg.DefaultOrg == nil || pkg.DefaultOrg.SharedDataGlobalToSystem
+}
+
+// sharedGlobalOf answers sharedGlobal for a version id, for the commit path.
+func (s *Service) sharedGlobalOf(ctx context.Context, versionID uint) bool {
+	s.mu.Lock()
+	p := s.packages[versionID]
+	s.mu.Unlock()
+	if p == nil {
+		v, err := s.Store.VersionByID(ctx, versionID)
+		if err != nil {
+			return true
+		}
+		if p, err = s.manifest(v); err != nil {
+			return true
+		}
+	}
+	return sharedGlobal(p)
 }

@@ -229,9 +229,11 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 		return nil, err
 	}
 	if len(up.Shared) > 0 {
-		var courseID uint
-		if err := tx.StmtContext(ctx, st.attemptCourse).QueryRowContext(ctx, l.AttemptID).Scan(&courseID); err != nil {
-			return nil, err
+		var courseID uint // the scope of the stores: this course, or 0 for the whole system
+		if !up.SharedGlobal {
+			if err := tx.StmtContext(ctx, st.attemptCourse).QueryRowContext(ctx, l.AttemptID).Scan(&courseID); err != nil {
+				return nil, err
+			}
 		}
 		for target, v := range up.Shared {
 			if _, err := tx.StmtContext(ctx, st.upsertShared).ExecContext(ctx, l.UserID, courseID, target, v, now); err != nil {

@@ -124,6 +124,7 @@ type ScoUpdate struct {
 	ProgressMeasure *float64
 	TotalSeconds    float64
 	Shared          map[string]string // adl.data targets written, by target id
+	SharedGlobal    bool              // the stores are the learner's across all courses (sharedDataGlobalToSystem)
 }
 
 // AttemptRollup computes an attempt's summary from all its SCO rows.
@@ -230,7 +231,9 @@ func (s *Store) EndLaunch(ctx context.Context, tokenHash string, rollup AttemptR
 			return err
 		}
 		now := s.now()
-		if l.Started && !l.Terminated {
+		// A SCO that terminated keeps its state, unless the learner suspends:
+		// then it is marked suspended whatever the SCO said on leaving.
+		if l.Started && (!l.Terminated || suspend) {
 			var st ScoState
 			if err := tx.Where("attempt_id = ? AND item_id = ?", l.AttemptID, l.ItemID).First(&st).Error; err != nil {
 				return err
@@ -296,4 +299,18 @@ func (s *Store) VersionOfLaunch(ctx context.Context, tokenHash string) (*CourseV
 		return nil, fmt.Errorf("store: version of launch: %w", notFound(err))
 	}
 	return &v, nil
+}
+
+// SharedValues returns the learner's adl.data stores of a course (courseID 0:
+// the stores global to the system).
+func (s *Store) SharedValues(ctx context.Context, userID, courseID uint) (map[string]string, error) {
+	var rows []SharedValue
+	if err := s.read(ctx).Where("user_id = ? AND course_id = ?", userID, courseID).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: shared data: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.TargetID] = r.Value
+	}
+	return out, nil
 }

@@ -77,8 +77,9 @@ type Commit struct {
 }
 
 // SharedValue is one adl.data store (SCORM 2004 4th Edition shared data): it
-// belongs to the learner and the course, and every SCO mapping the target
-// reads and writes the same value.
+// belongs to the learner and, unless the package makes it global to the
+// system (CourseID 0), to the course; every SCO mapping the target reads and
+// writes the same value.
 type SharedValue struct {
 	UserID    uint      `gorm:"primaryKey;autoIncrement:false"`
 	CourseID  uint      `gorm:"primaryKey;autoIncrement:false"`
