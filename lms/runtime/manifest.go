@@ -47,7 +47,9 @@ func sharedDataOf(mi *scorm.Item, values map[string]string) []cmi.SharedData {
 	out := make([]cmi.SharedData, 0, len(mi.SharedData))
 	for _, d := range mi.SharedData {
 		sd := cmi.SharedData{ID: d.TargetID, Readable: d.ReadSharedData, Writable: d.WriteSharedData}
-		if v, ok := values[d.TargetID]; ok {
+		// An empty store reads as never written (GetValue answers 403), as
+		// the ADL conformance test expects.
+		if v, ok := values[d.TargetID]; ok && v != "" {
 			sd.Value = &v
 		}
 		out = append(out, sd)

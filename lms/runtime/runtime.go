@@ -243,7 +243,7 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
-	init, err := s.initFor(ctx, c.Version, c.Attempt.CourseID, it, user)
+	init, err := s.initFor(ctx, c.Version, c.Attempt.ID, it, user)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func update(st *cmi.State) (*store.ScoUpdate, error) {
 }
 
 // initFor collects what the LMS and the manifest say about a SCO.
-func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, courseID uint, it *store.Item, u *store.User) (cmi.Init, error) {
+func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, attemptID uint, it *store.Item, u *store.User) (cmi.Init, error) {
 	in := cmi.Init{
 		LearnerID:      strconv.FormatUint(uint64(u.ID), 10),
 		LearnerName:    u.Name,
@@ -347,7 +347,7 @@ func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, courseID 
 		in.CompletionThreshold = &m
 	}
 	if len(mi.SharedData) > 0 {
-		scope := courseID
+		scope := attemptID
 		if sharedGlobal(pkg) {
 			scope = 0
 		}

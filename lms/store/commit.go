@@ -80,7 +80,7 @@ const maxGroup = 128
 
 // commitStmts are the prepared statements of the hot path.
 type commitStmts struct {
-	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, attemptCourse, upsertShared *sql.Stmt
+	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, upsertShared *sql.Stmt
 }
 
 func (s *Store) startCommitter() error {
@@ -111,9 +111,8 @@ func (s *Store) startCommitter() error {
 				FROM sco_states WHERE attempt_id = ?`),
 			updateAttempt: prep(`UPDATE attempts SET completion = ?, success = ?, score_scaled = ?, score_raw = ?, progress_measure = ?,
 				total_seconds = ?, last_access_at = ?, completed_at = COALESCE(completed_at, ?) WHERE id = ?`),
-			attemptCourse: prep(`SELECT course_id FROM attempts WHERE id = ?`),
-			upsertShared: prep(`INSERT INTO shared_values (user_id, course_id, target_id, value, updated_at) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (user_id, course_id, target_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+			upsertShared: prep(`INSERT INTO shared_values (user_id, scope_id, target_id, value, updated_at) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (user_id, scope_id, target_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
 		}
 		if err != nil {
 			s.committerErr = fmt.Errorf("store: prepare commit statements: %w", err)
@@ -229,14 +228,12 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 		return nil, err
 	}
 	if len(up.Shared) > 0 {
-		var courseID uint // the scope of the stores: this course, or 0 for the whole system
-		if !up.SharedGlobal {
-			if err := tx.StmtContext(ctx, st.attemptCourse).QueryRowContext(ctx, l.AttemptID).Scan(&courseID); err != nil {
-				return nil, err
-			}
+		scope := l.AttemptID // local to the attempt, or 0: the learner's across the system
+		if up.SharedGlobal {
+			scope = 0
 		}
 		for target, v := range up.Shared {
-			if _, err := tx.StmtContext(ctx, st.upsertShared).ExecContext(ctx, l.UserID, courseID, target, v, now); err != nil {
+			if _, err := tx.StmtContext(ctx, st.upsertShared).ExecContext(ctx, l.UserID, scope, target, v, now); err != nil {
 				return nil, err
 			}
 		}

@@ -301,11 +301,11 @@ func (s *Store) VersionOfLaunch(ctx context.Context, tokenHash string) (*CourseV
 	return &v, nil
 }
 
-// SharedValues returns the learner's adl.data stores of a course (courseID 0:
-// the stores global to the system).
-func (s *Store) SharedValues(ctx context.Context, userID, courseID uint) (map[string]string, error) {
+// SharedValues returns the learner's adl.data stores in a scope (an attempt,
+// or 0 for the stores global to the system).
+func (s *Store) SharedValues(ctx context.Context, userID, scopeID uint) (map[string]string, error) {
 	var rows []SharedValue
-	if err := s.read(ctx).Where("user_id = ? AND course_id = ?", userID, courseID).Find(&rows).Error; err != nil {
+	if err := s.read(ctx).Where("user_id = ? AND scope_id = ?", userID, scopeID).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("store: shared data: %w", err)
 	}
 	out := make(map[string]string, len(rows))

@@ -76,13 +76,13 @@ type Commit struct {
 	At        time.Time `gorm:"not null"`
 }
 
-// SharedValue is one adl.data store (SCORM 2004 4th Edition shared data): it
-// belongs to the learner and, unless the package makes it global to the
-// system (CourseID 0), to the course; every SCO mapping the target reads and
-// writes the same value.
+// SharedValue is one adl.data store (SCORM 2004 4th Edition shared data).
+// It belongs to the learner across the whole system (ScopeID 0) or, when
+// the package sets sharedDataGlobalToSystem="false", to one attempt of the
+// course (ScopeID is the attempt), so that a new attempt starts empty.
 type SharedValue struct {
 	UserID    uint      `gorm:"primaryKey;autoIncrement:false"`
-	CourseID  uint      `gorm:"primaryKey;autoIncrement:false"`
+	ScopeID   uint      `gorm:"primaryKey;autoIncrement:false"`
 	TargetID  string    `gorm:"primaryKey;size:4000"`
 	Value     string    `gorm:"not null"`
 	UpdatedAt time.Time `gorm:"not null"`
