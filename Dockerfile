@@ -17,9 +17,13 @@ RUN apt-get update \
 COPY --from=build /out/lectern /usr/local/bin/lectern
 USER lectern
 VOLUME ["/data"]
+# The LMS and the content origin (SCOs run there, never on the LMS origin).
+# Behind a proxy, set LECTERN_BASE_URL and LECTERN_CONTENT_URL to the public
+# https origins, for example https://lms.example.org and https://content.example.org.
 ENV LECTERN_DATA=/data \
-    LECTERN_ADDR=0.0.0.0:8080
-EXPOSE 8080
+    LECTERN_ADDR=0.0.0.0:8080 \
+    LECTERN_CONTENT_ADDR=0.0.0.0:8081
+EXPOSE 8080 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD wget -q -O /dev/null http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["lectern"]
