@@ -308,3 +308,64 @@ func TestGolfResume(t *testing.T) {
 		})
 	}
 }
+
+// TestGolfMultiSCO: a SCORM 1.2 course of 18 SCOs that only call
+// LMSInitialize and LMSFinish: the learner moves on with the player's Next,
+// Lectern marks each finished SCO completed, and a relaunch resumes at the
+// SCO the learner left.
+func TestGolfMultiSCO(t *testing.T) {
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	lec := startLectern(t)
+	id := lec.importZip(t, filepath.Join(corpus, "scorm12-golf-runtime-minimum-multisco.zip"))
+	u := lec.learner(t, "lee@example.org")
+	ctx := browser.New(t, 2*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	current := func() string {
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("player").dataset.current`))
+		return v
+	}
+	scoFrame(t, ctx)
+	first := current()
+	for i := 0; i < 2; i++ {
+		before := current()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the next SCO", 20*time.Second, func() bool { return current() != before && current() != "" })
+		scoFrame(t, ctx)
+	}
+	third := current()
+	if third == first {
+		t.Fatal("Next did not move on")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".cards"))); err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := lec.app.Store.ScoStates(context.Background(), a.ID)
+	completed := 0
+	for _, r := range rows {
+		if r.Completion == "completed" {
+			completed++
+		}
+	}
+	if len(rows) != 3 || completed < 2 {
+		t.Errorf("%d SCOs visited, %d completed; want 3 visited and the 2 finished ones completed", len(rows), completed)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+		t.Fatal(err)
+	}
+	scoFrame(t, ctx)
+	if got := current(); got != third {
+		t.Errorf("relaunch opened %q, want the SCO left, %q", got, third)
+	}
+}
