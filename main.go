@@ -155,6 +155,20 @@ func (c *command) open(stderr io.Writer) (*lms.App, error) {
 	return lms.Open(c.cfg, lms.Assets{Templates: templates, Static: static}, log)
 }
 
+// start parses the command line, checks the number of positional arguments
+// (want < 0: any) and opens Lectern's data folder. The caller closes the app.
+func (c *command) start(args []string, stderr io.Writer, want int, usage string) (*lms.App, []string, error) {
+	pos, err := c.parse(args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if want >= 0 && len(pos) != want {
+		return nil, nil, usageError{usage}
+	}
+	app, err := c.open(stderr)
+	return app, pos, err
+}
+
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
@@ -164,10 +178,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("serve", stderr)
 	withDemo := c.fs.Bool("demo", false, "fill an empty data folder with a demo organisation (users, groups, courses, completions)")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	app, err := c.open(stderr)
+	app, _, err := c.start(args, stderr, -1, "")
 	if err != nil {
 		return err
 	}
@@ -200,14 +211,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := c.fs.Bool("json", false, "print the course as one JSON object")
 	check := c.fs.Bool("check", false, "validate the package without storing it")
 	courseID := c.fs.Uint("course", 0, "add the package as a new version of this course")
-	pos, err := c.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"import: want one FILE.zip"}
-	}
-	app, err := c.open(stderr)
+	app, pos, err := c.start(args, stderr, 1, "import: want one FILE.zip")
 	if err != nil {
 		return err
 	}
@@ -243,10 +247,7 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	name := c.fs.String("name", "", "full name")
 	admin := c.fs.Bool("admin", false, "make the user an administrator")
 	password := c.fs.String("password", "", "password (generated and printed once when omitted)")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	app, err := c.open(stderr)
+	app, _, err := c.start(args, stderr, -1, "")
 	if err != nil {
 		return err
 	}
@@ -269,10 +270,7 @@ func userAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func userList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("user list", stderr)
 	asJSON := c.fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	app, err := c.open(stderr)
+	app, _, err := c.start(args, stderr, -1, "")
 	if err != nil {
 		return err
 	}
@@ -312,10 +310,7 @@ func loginLink(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	c := newCommand("login-link", stderr)
 	email := c.fs.String("email", "", "email of the user to sign in")
 	courseID := c.fs.Uint("course", 0, "open this course after signing in")
-	if _, err := c.parse(args); err != nil {
-		return err
-	}
-	app, err := c.open(stderr)
+	app, _, err := c.start(args, stderr, -1, "")
 	if err != nil {
 		return err
 	}
@@ -359,14 +354,7 @@ func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func groupAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := newCommand("group add", stderr)
-	pos, err := c.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"group add: want one NAME"}
-	}
-	app, err := c.open(stderr)
+	app, pos, err := c.start(args, stderr, 1, "group add: want one NAME")
 	if err != nil {
 		return err
 	}
@@ -432,14 +420,7 @@ func userImport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	c := newCommand("user import", stderr)
 	dryRun := c.fs.Bool("dry-run", false, "show what would change, change nothing")
 	skipInvalid := c.fs.Bool("skip-invalid", false, "import the valid rows even when some rows have errors")
-	pos, err := c.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"user import: want one users.csv"}
-	}
-	app, err := c.open(stderr)
+	app, pos, err := c.start(args, stderr, 1, "user import: want one users.csv")
 	if err != nil {
 		return err
 	}
