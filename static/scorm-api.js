@@ -77,6 +77,8 @@
       fixed: new Set(schema.fixedCollections || []),
       interactions: new Map(Object.entries(schema.interactions || {})),
       lang: rx(schema.languageRegex),
+      languages: new Set((schema.languages || "").split(" ")),
+      regions: new Set((schema.regions || "").split(" ")),
       sep: schema.separators || {},
     };
     compiled.set(schema, m);
@@ -91,16 +93,16 @@
 
   const MAX_INDEX = 2 ** 30; // indices beyond any collection (cmi's maxIndex)
 
-  // normalize replaces index segments by "n"; null for a non-canonical index
-  // or a literal "n" (the placeholder of templates, never a real name).
+  // normalize replaces index segments by "n"; null for a literal "n" (the
+  // placeholder of templates, never a real name). An index with a leading
+  // zero ("01") is always out of range, like one too large.
   function normalize(name) {
     if (("." + name + ".").includes(".n.")) return null;
     const idx = [], cut = [], segs = [];
     let start = 0;
     for (const seg of name.split(".")) {
       if (/^[0-9]+$/.test(seg)) {
-        if (seg.length > 1 && seg[0] === "0") return null;
-        idx.push(Math.min(Number(seg), MAX_INDEX));
+        idx.push(seg.length > 1 && seg[0] === "0" ? MAX_INDEX : Math.min(Number(seg), MAX_INDEX));
         cut.push(start - 1);
         segs.push("n");
       } else {
@@ -110,6 +112,19 @@
     }
     return { tmpl: segs.join("."), idx, cut };
   }
+
+  // indexAt is the index segment after the dot at cut, as the SCO wrote it.
+  const indexAt = (name, cut) => name.slice(cut + 1).split(".")[0];
+
+  // validLanguage: language_type syntax, and the ISO 639 / ISO 3166 code
+  // lists (scorm/cmi/language.go).
+  function validLanguage(m, s) {
+    if (!m.lang.test(s)) return false;
+    const sub = s.toLowerCase().split("-");
+    if (sub[0] === "i" || sub[0] === "x") return true;
+    return m.languages.has(sub[0]) && sub.slice(1).every((t) => t.length !== 2 || m.regions.has(t));
+  }
+  const BAD_LANGUAGE = "is not a valid language code (RFC 3066, ISO 639, ISO 3166)";
 
   function instantiate(tmpl, idx) {
     let k = 0;
@@ -148,7 +163,7 @@
     function indexError(name, idx, cut) {
       for (let l = 0; l < idx.length; l++) {
         const coll = name.slice(0, cut[l]);
-        if (idx[l] >= count(coll)) return fail("getIndex", `${coll} has ${count(coll)} records, there is no index ${idx[l]}`);
+        if (idx[l] >= count(coll)) return fail("getIndex", `${coll} has ${count(coll)} records, there is no index ${indexAt(name, cut[l])}`);
       }
       return null;
     }
@@ -180,8 +195,11 @@
       if (el.source === "nav") {
         return navValid(nav, el.name.slice("adl.nav.request_valid.".length).split(".")[0], r.target);
       }
-      if (el.source === "shared" && !(shared[r.idx[0]] || {}).readable) {
-        return fail("writeOnly", `adl.data.${r.idx[0]} is not readable by this SCO (readSharedData=false)`);
+      if (el.source === "shared") {
+        if (!(shared[r.idx[0]] || {}).readable) {
+          return fail("writeOnly", `adl.data.${r.idx[0]} is not readable by this SCO (readSharedData=false)`);
+        }
+        if (!values.get(name)) return fail("notInitialized", `${name} has no value yet`); // empty: never written
       }
       const ev = EVALUATE[el.evaluate];
       if (ev && values.has(ev[0])) {
@@ -207,7 +225,7 @@
         const coll = name.slice(0, r.cut[l]);
         const n = create >= 0 ? 0 : count(coll);
         if (idx[l] > n || (m.fixed.has(coll) && idx[l] >= n)) {
-          return fail("setIndex", `${coll} has ${n} records: index ${idx[l]} is out of order (the next one is ${n})`);
+          return fail("setIndex", `${coll} has ${n} records: index ${indexAt(name, r.cut[l])} is out of order (the next one is ${n})`);
         }
         if (idx[l] === n) {
           if (v2004 && (l < last || !el.key)) return fail("dependency", `${coll}.${idx[l]} does not exist: set its identifier first`);
@@ -283,7 +301,7 @@
       const end = v.indexOf("}");
       if (t.lang && v.startsWith("{lang=") && end >= 0) {
         const lang = v.slice(6, end);
-        if (!m.lang.test(lang)) return fail("type", `${q(lang)} is not a valid language code (RFC 3066)`);
+        if (!validLanguage(m, lang)) return fail("type", `${q(clip(lang))} ${BAD_LANGUAGE}`);
         text = v.slice(end + 1);
       }
       if (t.vocab.includes(text)) return null;
@@ -296,6 +314,7 @@
       } else if (t.vocab.length) {
         return fail("type", `${q(clip(text))} is not one of ${qList(t.vocab)}`);
       }
+      if (t.language && text !== "" && !validLanguage(m, text)) return fail("type", `${q(clip(text))} ${BAD_LANGUAGE}`);
       if (t.urn && /^urn:/i.test(text) && !t.urn.test(text)) {
         return fail("type", `${q(clip(text))} is not a valid URN (urn:<NID>:<NSS>, RFC 2141)`);
       }
@@ -318,7 +337,7 @@
     // (scorm/cmi/response.go); every failure is a type mismatch.
     function checkResponse(f, v) {
       const rest = stripDelimiters(f.delimiters || [], v);
-      if (rest === null) return fail("type", "a delimiter's value must be true or false");
+      if (rest instanceof Fail) return rest;
       if (!f.list) return checkItem(f.item, rest);
       if (rest === "") return f.allowEmpty ? null : fail("type", "the value must not be empty");
       const items = rest.split(m.sep.list);
@@ -342,7 +361,11 @@
         const name = v.slice(1, eq);
         if (!names.includes(name) || seen.includes(name)) break;
         const val = v.slice(eq + 1, end);
-        if (val !== "true" && val !== "false") return null;
+        if (name === "lang") {
+          if (!validLanguage(m, val)) return fail("type", `${q(clip(val))} ${BAD_LANGUAGE}`);
+        } else if (val !== "true" && val !== "false") {
+          return fail("type", `the value of {${name}=…} must be true or false`);
+        }
         seen.push(name);
         v = v.slice(end + 1);
       }

@@ -332,8 +332,8 @@ func TestShimMatchesRuntime(t *testing.T) {
 var shimResponses = map[string][]string{
 	"choice":       {"a", "a[,]b", "b[,]a", "", "a[,]a", "a b"},
 	"true-false":   {"true", "false", "x"},
-	"fill-in":      {"{case_matters=true}{order_matters=false}x", "{lang=en}word[,]b", "", "{case_matters=x}y", "{order_matters=true}{order_matters=true}z"},
-	"long-fill-in": {"{case_matters=true}long", "{lang=xx-}x", "{lang=de}Wort"},
+	"fill-in":      {"{case_matters=true}{order_matters=false}x", "{lang=en}word[,]b", "", "{case_matters=x}y", "{order_matters=true}{order_matters=true}z", "{lang=eng}{case_matters=invalid}a[,]b", "a[,]{lang=frl}b"},
+	"long-fill-in": {"{case_matters=true}long", "{lang=xx-}x", "{lang=de}Wort", "{lang=eng}{case_matters=true}x", "{lang=en}{case_matters=maybe}x", "{case_matters=true}{lang=frl}x", "{lang=en}{lang=fr}x"},
 	"likert":       {"likert_1", "", "a b"},
 	"matching":     {"a[.]b", "a[.]1[:]2", "a[.]b[,]c[.]d", "[.]x", "", "a[.]b[.]c", "c[.]d[,]a[.]b"},
 	"performance":  {"{order_matters=true}a[.]b", "{order_matters=true}{order_matters=false}a[.]b", "a[.]1[:]2", "[.]x", "a[.]", "[.]", "a[.]2[:]1", "b[.]x[,]a[.]y"},
@@ -368,13 +368,15 @@ func newShimCallGen(r *rand.Rand, s *cmi.SchemaDoc) *shimCallGen {
 	for _, c := range slices.Sorted(maps.Keys(s.Containers)) { // sorted: the same seed gives the same calls
 		g.names = append(g.names, c+"._children", c+"._count", c+"._version")
 	}
-	g.names = append(g.names, "", "cmi", "cmi.bogus", "cmi._version", "cmi.interactions.01.id",
+	g.names = append(g.names, "", "cmi", "cmi.bogus", "cmi._version", "cmi.interactions.01.id", "cmi.objectives.00.id",
+		"cmi.interactions.0.objectives.01.id", "cmi.interactions.01.objectives._count",
 		"cmi.interactions.99999999999999999999.id", "adl.nav.request_valid.choice.{target=}",
 		"adl.nav.request_valid.choice.{target=a}", "adl.nav.request_valid.jump.{target=b}", "cmi.objectives.0.n")
 	g.values = []string{"", "0", "1", "-1", "0.5", "1.5", "-0.5", "100", "-100", "101", "1.", ".5", "+1", "1e5",
 		"1" + strings.Repeat("0", 400), "abc", "a b", "x\ny", "é", "\u00a0", "PT1H30M", "P1D", "PT", "P1DT",
 		"PT1.234S", "2021-03-04T05:06:07.8Z", "2021-03-04", "2021-02-29", "2020-02-29T10:00", "0000:10:00",
-		"12:30:00", "25:00:00", "{lang=en}hello", "{lang=}x", "{lang=e1}x", "{lang=en-GB}", "urn:x:y", "urn:bad",
+		"12:30:00", "25:00:00", "{lang=en}hello", "{lang=}x", "{lang=e1}x", "{lang=en-GB}", "{lang=frl}x",
+		"{lang=ruq-JM}x", "{lang=EN-us}x", "eng", "en-UK", "en-ZZ", "i-klingon", "sp", "urn:x:y", "urn:bad",
 		"URN:ab:c%20d", "a[,]b", "a[.]b", "1[:]2", "true", "false", "_none_", "continue", "{target=a}choice",
 		"{target=}jump", "a", "b", "suspend", "normal", "logout", "choice", "numeric", "true-false", "sequencing",
 		"matching", "performance", "other", "fill-in", "long-fill-in", "likert", "correct", "wrong", "incorrect",

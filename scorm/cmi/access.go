@@ -77,7 +77,7 @@ func (s *State) keyword(name string, set bool) (value string, err *dmError, hand
 	}
 	for l := range idx {
 		if coll := parent[:cut[l]]; idx[l] >= s.Counts[coll] {
-			return "", fail(kGetIndex, "%s has %d records, there is no index %d", coll, s.Counts[coll], idx[l]), true
+			return "", fail(kGetIndex, "%s has %d records, there is no index %s", coll, s.Counts[coll], indexAt(parent, cut[l])), true
 		}
 	}
 	if kw == "_count" {
@@ -103,7 +103,7 @@ func (s *State) get(name string, nav Navigator) (string, *dmError) {
 	}
 	for l := range r.idx {
 		if coll := name[:r.cut[l]]; r.idx[l] >= s.Counts[coll] {
-			return "", fail(kGetIndex, "%s has %d records, there is no index %d", coll, s.Counts[coll], r.idx[l])
+			return "", fail(kGetIndex, "%s has %d records, there is no index %s", coll, s.Counts[coll], indexAt(name, r.cut[l]))
 		}
 	}
 	switch el.Source {
@@ -117,6 +117,11 @@ func (s *State) get(name string, nav Navigator) (string, *dmError) {
 	case "shared":
 		if i := r.idx[0]; i >= len(s.Shared) || !s.Shared[i].Readable {
 			return "", fail(kWriteOnly, "adl.data.%d is not readable by this SCO (readSharedData=false)", i)
+		}
+		// An empty store is one never written (ADL: SetValue "" then
+		// GetValue answers 403).
+		if s.Values[name] == "" {
+			return "", fail(kNotInitialized, "%s has no value yet", name)
 		}
 	}
 	switch el.Evaluate {
@@ -200,7 +205,7 @@ func (s *State) set(name, value string) *dmError {
 		}
 		switch {
 		case r.idx[l] > n || (m.fixed[coll] && r.idx[l] >= n):
-			return fail(kSetIndex, "%s has %d records: index %d is out of order (the next one is %d)", coll, n, r.idx[l], n)
+			return fail(kSetIndex, "%s has %d records: index %s is out of order (the next one is %d)", coll, n, indexAt(name, r.cut[l]), n)
 		case r.idx[l] == n:
 			if s.Version == V2004 && (l < last || !el.Key) {
 				return fail(kDependency, "%s.%d does not exist: set its identifier first", coll, r.idx[l])
@@ -277,6 +282,13 @@ func (s *State) set(name, value string) *dmError {
 	}
 	s.putValue(name, value)
 	return nil
+}
+
+// indexAt is the index segment after the dot at cut, as the SCO wrote it
+// ("01", not the out-of-range index it stands for).
+func indexAt(name string, cut int) string {
+	seg, _, _ := strings.Cut(name[cut+1:], ".")
+	return seg
 }
 
 // interactionPrefix is "cmi.interactions.<i>." for an element inside an

@@ -57,8 +57,14 @@
 //     length only, since 1.2 content commonly writes other formats. 1.2
 //     scores are 0..100. CMITimespan minutes/seconds are two digits but not
 //     range-checked.
-//   - language_type is checked for RFC 3066 syntax, not against the ISO 639
-//     code lists.
+//   - language_type is checked against the ISO code lists, as the ADL test
+//     requires (language.go): ISO 639-1 and 639-2 primary subtags, ISO 3166
+//     two-letter subtags. ISO 639-3 codes ("ruq") are refused; codes
+//     withdrawn in 2008 (mo, mol, scc, scr, sh), former country codes and
+//     "UK" are accepted.
+//   - An index written with a leading zero ("cmi.interactions.01.id") is an
+//     index that is always out of range (SetValue 351, GetValue 301, as ADL
+//     expects), never a second name for record 1.
 //   - Changing an interaction's type removes its learner_response and
 //     correct_responses (as the ADL sample RTE does): they were validated
 //     for the old type.
@@ -79,9 +85,15 @@
 // this version's name), errors (code → string), codes (failure kind → code),
 // callCodes, argumentCode, commitFailureCode, types, elements, collections,
 // fixedCollections, containers (non-leaf path → _children, "" if none),
-// interactions (2004 response formats), separators, languageRegex. Compile
-// every regex with new RegExp(src, "u"). Lengths count code points
-// ([...s].length).
+// interactions (2004 response formats), separators, languageRegex,
+// languages and regions (2004: space-separated lower-case ISO 639 and ISO
+// 3166 codes). Compile every regex with new RegExp(src, "u"). Lengths count
+// code points ([...s].length).
+//
+// A language code (a {lang=} delimiter, a type with language set) is valid
+// if it matches languageRegex and, in lower case and split at "-", its
+// first subtag is "i" or "x", or it is in languages and every later subtag
+// of two characters is in regions.
 //
 // The shim starts from the State JSON ({version, values, counts, shared,
 // suspendDataMax}) and keeps the same maps. Every function resets the last
@@ -94,15 +106,18 @@
 // argumentCode unless their parameter is "". Terminate commits, then the
 // server ends the session.
 //
+// Indices: an index segment of a name is all digits. One with a leading
+// zero ("01") or above 2^30 stands for 2^30, an index no collection
+// reaches: the name is well-formed but always out of range. A literal "n"
+// segment makes a name undefined. Diagnostics quote an index as written.
+//
 // GetValue(name), in this order (first failure wins, returning ""):
 //
 //  1. name "" → codes.getEmpty.
 //  2. name ends in ._children/._count/._version: let P be the part before
-//     it and T = P with index segments replaced by "n". An index segment is
-//     all digits; one with a leading zero ("01"), or a literal "n" segment
-//     in P, makes P undefined. If T is not a container or element →
-//     codes.undefined. _version: P
-//     "cmi" → dataModelVersion, else codes.noVersion. _children:
+//     it and T = P with index segments replaced by "n". If T is not a
+//     container or element (or P has a literal "n") → codes.undefined.
+//     _version: P "cmi" → dataModelVersion, else codes.noVersion. _children:
 //     containers[T] == "" → codes.noChildren. _count: T not in
 //     collections → codes.noCount. Then every index in P must be below the
 //     count of its collection (counts[path up to that index]) else
@@ -113,7 +128,8 @@
 //  5. Each index must be below its collection's count → codes.getIndex.
 //  6. source "nav": ask the LMS's navigation state (continue, previous,
 //     choice/jump with target); "unknown" if it cannot tell. source
-//     "shared": shared[index].readable false → codes.writeOnly.
+//     "shared": shared[index].readable false → codes.writeOnly; no value or
+//     "" (an empty store counts as never written) → codes.notInitialized.
 //  7. evaluate "completion": if values has cmi.completion_threshold, answer
 //     "unknown" without cmi.progress_measure, else "completed" if
 //     progress_measure >= threshold, else "incomplete". evaluate "success":
@@ -146,8 +162,9 @@
 //     checkValue's order — {lang=}
 //     delimiter (lang types; bad language → type), vocab match → valid,
 //     regex mismatch → type (vocab without regex: not in vocab → type),
-//     "urn:" prefix not matching urn → type, numeric: not finite or out of
-//     min/max → range, length over the limit → range.
+//     language set and a non-empty value that is not a valid language code →
+//     type, "urn:" prefix not matching urn → type, numeric: not finite or
+//     out of min/max → range, length over the limit → range.
 //  9. writeOnce: an existing different value → codes.setFailure. unique:
 //     another record of the collection has the same value, or for patterns
 //     with uniquePatterns another pattern means the same ("set": same items

@@ -303,8 +303,8 @@ func build(m *dataModel) *dataModel {
 }
 
 // namePattern turns a template into the regular expression exported for
-// the shim: "n" segments become canonical indices (no leading zeros),
-// "{target=ID}" captures a non-empty target.
+// the shim: "n" segments become indices (all digits), "{target=ID}"
+// captures a non-empty target.
 func namePattern(name string) string {
 	var b strings.Builder
 	b.WriteString("^")
@@ -314,7 +314,7 @@ func namePattern(name string) string {
 		}
 		switch seg {
 		case "n":
-			b.WriteString(`(0|[1-9][0-9]*)`)
+			b.WriteString(`([0-9]+)`)
 		case "{target=ID}":
 			// Not ".": it excludes different line terminators in Go and JS.
 			b.WriteString(`\{target=([^}]+)\}`)
@@ -357,8 +357,11 @@ func (m *dataModel) resolve(name string) (ref, bool) {
 	return ref{el: el, name: name, idx: idx, cut: cut}, true
 }
 
-// normalize replaces index segments by "n". It reports false for a
-// non-canonical index ("01") or one too large to be a valid index.
+// normalize replaces index segments by "n". An index with a leading zero
+// ("01") or too large for any collection becomes maxIndex, which is always
+// out of range: the name is well-formed (ADL expects 351 from SetValue, not
+// 401) but never addresses a record, so no value is ever stored under a
+// second spelling of an index.
 func normalize(name string) (tmpl string, idx []int, cut []int, ok bool) {
 	// A literal "n" segment is the placeholder of templates, never a name
 	// a SCO may use (the exported patterns do not match it either).
@@ -383,13 +386,8 @@ func normalize(name string) (tmpl string, idx []int, cut []int, ok bool) {
 			b.WriteByte('.')
 		}
 		if isDigits(seg) {
-			if len(seg) > 1 && seg[0] == '0' {
-				return "", nil, nil, false
-			}
 			n, err := strconv.Atoi(seg)
-			if err != nil || n > maxIndex {
-				// Larger than any collection can grow: still a well-formed
-				// name, so map it to an index that is always out of range.
+			if err != nil || n > maxIndex || (len(seg) > 1 && seg[0] == '0') {
 				n = maxIndex
 			}
 			idx = append(idx, n)

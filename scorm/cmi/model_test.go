@@ -18,7 +18,9 @@ func names(tmpl string) (good, bad []string) {
 	}
 	good = []string{fill("0", "a"), fill("7", "x.y.z"), fill("12", "a{b")}
 	if strings.Contains(tmpl, ".n.") {
-		bad = append(bad, fill("01", "a"), fill("-1", "a"), fill("1a", "a"), fill("", "a"), fill("n", "a"))
+		// A leading zero is a well-formed index that is always out of range.
+		good = append(good, fill("01", "a"))
+		bad = append(bad, fill("-1", "a"), fill("1a", "a"), fill("", "a"), fill("n", "a"))
 	}
 	if strings.Contains(tmpl, "{target=") {
 		bad = append(bad, fill("0", ""), fill("0", "a}b"))

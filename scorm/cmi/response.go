@@ -31,12 +31,19 @@ type InteractionFormat struct {
 
 // ResponseFormat is the structure of one response or pattern value.
 //
-// Validation (mirrored by the shim, see doc.go): strip leading
-// {name=true|false} delimiters whose name is in Delimiters (any order, each
-// at most once; anything else stays part of the value); then if List, the
-// rest is "" (valid only if AllowEmpty) or items separated by "[,]", each
-// checked with Item, distinct if Unique; otherwise the rest is one Item.
-// Every failure is a type mismatch (406).
+// Validation (mirrored by the shim, see doc.go): strip leading {name=value}
+// delimiters whose name is in Delimiters (any order, each at most once;
+// anything else stays part of the value), where "lang" takes a
+// language_type and the others true or false; then if List, the rest is ""
+// (valid only if AllowEmpty) or items separated by "[,]", each checked with
+// Item, distinct if Unique; otherwise the rest is one Item. Every failure is
+// a type mismatch (406).
+//
+// The ADL test decides where {lang=} goes. In a long-fill-in pattern it is
+// one of the leading delimiters ({lang=en}{case_matters=true}… has 4,000
+// characters of text after both). In fill-in it belongs to the first item:
+// {case_matters} and {order_matters} come first, and after {lang=} they are
+// text ({lang=en}{case_matters=x}a is the item "{case_matters=x}a").
 type ResponseFormat struct {
 	Delimiters []string `json:"delimiters,omitempty"`
 	List       bool     `json:"list,omitempty"`
@@ -88,7 +95,8 @@ func interactionFormats() map[string]*InteractionFormat {
 			Response: ResponseFormat{List: true, AllowEmpty: true, Item: Item{Type: "localized_string_type", MaxLen: 250}},
 		},
 		"long-fill-in": {
-			Pattern:  ResponseFormat{Delimiters: []string{"case_matters"}, Item: Item{Type: "localized_string_type", MaxLen: 4000}},
+			Pattern: ResponseFormat{Delimiters: []string{"case_matters", "lang"},
+				Item: Item{Type: "localized_string_type", MaxLen: 4000}},
 			Response: ResponseFormat{Item: Item{Type: "localized_string_type", MaxLen: 4000}},
 		},
 		"likert": {
@@ -124,20 +132,20 @@ func interactionFormats() map[string]*InteractionFormat {
 
 // checkResponse validates a learner_response or pattern value.
 func (m *dataModel) checkResponse(f *ResponseFormat, v string) *dmError {
-	rest := stripDelimiters(f.Delimiters, v)
-	if rest == nil {
-		return fail(kType, "a delimiter's value must be true or false")
+	rest, err := stripDelimiters(f.Delimiters, v)
+	if err != nil {
+		return err
 	}
 	if !f.List {
-		return m.checkItem(&f.Item, *rest)
+		return m.checkItem(&f.Item, rest)
 	}
-	if *rest == "" {
+	if rest == "" {
 		if f.AllowEmpty {
 			return nil
 		}
 		return fail(kType, "the value must not be empty")
 	}
-	items := strings.Split(*rest, sepList)
+	items := strings.Split(rest, sepList)
 	for i, it := range items {
 		if err := m.checkItem(&f.Item, it); err != nil {
 			err.diag = "item " + itoa(i+1) + ": " + err.diag
@@ -154,10 +162,9 @@ func (m *dataModel) checkResponse(f *ResponseFormat, v string) *dmError {
 	return nil
 }
 
-// stripDelimiters removes the leading boolean delimiters allowed by names and
-// returns the rest, or nil if an allowed delimiter has a value other than
-// true or false.
-func stripDelimiters(names []string, v string) *string {
+// stripDelimiters removes the leading delimiters allowed by names and
+// returns the rest; it fails if an allowed delimiter has an invalid value.
+func stripDelimiters(names []string, v string) (string, *dmError) {
 	var seen []string
 	for len(names) > 0 && strings.HasPrefix(v, "{") {
 		eq := strings.IndexByte(v, '=')
@@ -169,13 +176,18 @@ func stripDelimiters(names []string, v string) *string {
 		if !slices.Contains(names, name) || slices.Contains(seen, name) {
 			break
 		}
-		if val := v[eq+1 : end]; val != "true" && val != "false" {
-			return nil
+		switch val := v[eq+1 : end]; {
+		case name == "lang":
+			if !validLanguage(val) {
+				return "", fail(kType, "%q is not a valid language code (RFC 3066, ISO 639, ISO 3166)", clip(val))
+			}
+		case val != "true" && val != "false":
+			return "", fail(kType, "the value of {%s=…} must be true or false", name)
 		}
 		seen = append(seen, name)
 		v = v[end+1:]
 	}
-	return &v
+	return v, nil
 }
 
 func (m *dataModel) checkItem(it *Item, v string) *dmError {

@@ -114,25 +114,35 @@ func TestSamePattern(t *testing.T) {
 }
 
 func TestStripDelimiters(t *testing.T) {
-	names := []string{"case_matters", "order_matters"}
+	fill := []string{"case_matters", "order_matters"}
+	long := []string{"case_matters", "lang"}
 	for _, c := range []struct {
-		in   string
-		want string // "!" for a bad delimiter value
+		names []string
+		in    string
+		want  string // "!" for a bad delimiter value
 	}{
-		{"{case_matters=true}x", "x"},
-		{"{order_matters=false}{case_matters=true}x", "x"},
-		{"{case_matters=true}{case_matters=true}x", "{case_matters=true}x"},
-		{"{lang=en}x", "{lang=en}x"},
-		{"{case_matters=yes}x", "!"},
-		{"{case_matters=true", "{case_matters=true"},
-		{"x{case_matters=true}", "x{case_matters=true}"},
+		{fill, "{case_matters=true}x", "x"},
+		{fill, "{order_matters=false}{case_matters=true}x", "x"},
+		{fill, "{case_matters=true}{case_matters=true}x", "{case_matters=true}x"},
+		{fill, "{lang=en}x", "{lang=en}x"},
+		{fill, "{lang=en}{case_matters=yes}x", "{lang=en}{case_matters=yes}x"},
+		{fill, "{case_matters=yes}x", "!"},
+		{fill, "{order_matters=true-false}x", "!"},
+		{fill, "{case_matters=true", "{case_matters=true"},
+		{fill, "x{case_matters=true}", "x{case_matters=true}"},
+		{long, "{lang=eng}{case_matters=true}x", "x"},
+		{long, "{case_matters=false}{lang=en-US}x", "x"},
+		{long, "{lang=en}{lang=fr}x", "{lang=fr}x"},
+		{long, "{lang=frl}{case_matters=true}x", "!"},
+		{long, "{lang=en}{case_matters=invalid}x", "!"},
+		{long, "{order_matters=true}x", "{order_matters=true}x"},
 	} {
-		got := "!"
-		if r := stripDelimiters(names, c.in); r != nil {
-			got = *r
+		got, err := stripDelimiters(c.names, c.in)
+		if err != nil {
+			got = "!"
 		}
 		if got != c.want {
-			t.Errorf("stripDelimiters(%q) = %q, want %q", c.in, got, c.want)
+			t.Errorf("stripDelimiters(%q, %q) = %q, want %q", c.names, c.in, got, c.want)
 		}
 	}
 }

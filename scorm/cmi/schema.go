@@ -29,8 +29,13 @@ type SchemaDoc struct {
 	// Terminate or Commit; CommitFailureCode for a failed commit.
 	ArgumentCode      int `json:"argumentCode"`
 	CommitFailureCode int `json:"commitFailureCode"`
-	// LanguageRegex validates {lang=…} delimiter values.
+	// LanguageRegex is the syntax of a language_type ({lang=…} delimiters,
+	// types with language set); Languages (ISO 639 codes) and Regions (ISO
+	// 3166 codes), space-separated and lower case, are the code lists its
+	// subtags must come from (2004).
 	LanguageRegex    string                        `json:"languageRegex"`
+	Languages        string                        `json:"languages,omitempty"`
+	Regions          string                        `json:"regions,omitempty"`
 	Types            map[string]*Type              `json:"types"`
 	Elements         []*Element                    `json:"elements"`
 	Collections      []string                      `json:"collections"`
@@ -88,6 +93,8 @@ func schemaFor(v Version) (*SchemaDoc, error) {
 			d.Functions[f] = f
 		}
 		d.Separators = map[string]string{"list": sepList, "pair": sepPair, "range": sepRange}
+		d.Languages = strings.Join(strings.Fields(isoLanguages), " ")
+		d.Regions = strings.Join(strings.Fields(isoRegions), " ")
 	}
 	for code, s := range errorStrings[v] {
 		d.Errors[strconv.Itoa(code)] = s

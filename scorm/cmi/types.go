@@ -34,6 +34,9 @@ type Type struct {
 	// Lang marks a localized_string_type: the value may start with a
 	// {lang=<language_type>} delimiter, which is not counted in the length.
 	Lang bool `json:"lang,omitempty"`
+	// Language values that match Regex must also pass the code lists of
+	// language_type (see language.go; "" is left to Regex).
+	Language bool `json:"language,omitempty"`
 	// MaxLen is the maximum length in Unicode code points; an element may
 	// set its own.
 	MaxLen int `json:"maxLength,omitempty"`
@@ -55,7 +58,6 @@ const (
 	reReal    = `[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)`
 	reURIChar = `[A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2}|[^\x00-\x{A0}]`
 	reURN     = `^[Uu][Rr][Nn]:[A-Za-z0-9][A-Za-z0-9-]{0,31}:(?:[A-Za-z0-9()+,.:=@;$_!*'/?#-]|%[0-9A-Fa-f]{2})+$`
-	reLang    = `[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*|[iIxX](?:-[A-Za-z0-9]{1,8})+`
 
 	// time(second,10,0): YYYY[-MM[-DD[Thh[:mm[:ss[.s[TZD]]]]]]], years
 	// 1970-2038, real calendar days (29 February only in leap years), a time
@@ -85,9 +87,9 @@ func types2004() map[string]*Type {
 	return map[string]*Type{
 		"characterstring":       {},
 		"localized_string_type": {Lang: true},
-		"language_type":         {Regex: `^(?:` + reLang + `)$`, MaxLen: 250},
+		"language_type":         {Regex: `^(?:` + reLang + `)$`, Language: true, MaxLen: 250},
 		// cmi.learner_preference.language may be "" (no preference).
-		"language_preference":   {Regex: `^(?:|` + reLang + `)$`, MaxLen: 250},
+		"language_preference":   {Regex: `^(?:|` + reLang + `)$`, Language: true, MaxLen: 250},
 		"long_identifier_type":  {Regex: `^(?:` + reURIChar + `)+$`, URN: reURN, MaxLen: 4000},
 		"short_identifier_type": {Regex: `^(?:` + reURIChar + `)+$`, URN: reURN, MaxLen: 250},
 		"real":                  {Regex: `^` + reReal + `$`, Numeric: true},
@@ -141,9 +143,6 @@ func types12() map[string]*Type {
 	}
 }
 
-// langRe validates the value of a {lang=…} delimiter.
-var langRe = regexp.MustCompile(`^(?:` + reLang + `)$`)
-
 // splitLang splits a localized_string_type into its language and text. A
 // value without a complete leading {lang=…} delimiter is all text.
 func splitLang(v string) (lang string, text string, has bool) {
@@ -164,8 +163,8 @@ func checkValue(t *Type, v string, min, max *float64, maxLen int) *dmError {
 	text := v
 	if t.Lang {
 		if lang, rest, ok := splitLang(v); ok {
-			if !langRe.MatchString(lang) {
-				return fail(kType, "%q is not a valid language code (RFC 3066)", lang)
+			if !validLanguage(lang) {
+				return fail(kType, "%q is not a valid language code (RFC 3066, ISO 639, ISO 3166)", clip(lang))
 			}
 			text = rest
 		}
@@ -182,6 +181,9 @@ func checkValue(t *Type, v string, min, max *float64, maxLen int) *dmError {
 		}
 	} else if len(t.Vocab) > 0 {
 		return fail(kType, "%q is not one of %q", clip(text), t.Vocab)
+	}
+	if t.Language && text != "" && !validLanguage(text) {
+		return fail(kType, "%q is not a valid language code (RFC 3066, ISO 639, ISO 3166)", clip(text))
 	}
 	if t.urn != nil && hasPrefixFold(text, "urn:") && !t.urn.MatchString(text) {
 		return fail(kType, "%q is not a valid URN (urn:<NID>:<NSS>, RFC 2141)", clip(text))
