@@ -35,6 +35,9 @@ var migrations = []migration{
 		}
 		return m.CreateTable(&Group{}, &Membership{}, &GroupEnrolment{}, &Enrolment{}, &Completion{}, &Message{})
 	}},
+	{4, "API tokens", func(tx *gorm.DB) error {
+		return tx.Migrator().CreateTable(&APIToken{})
+	}},
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

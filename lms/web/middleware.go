@@ -74,6 +74,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // the _csrf cookie in the X-CSRF-Token header or the _csrf form field.
 func (s *Server) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper:        apiSkipsCSRF, // see api.go
 		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
 		ContextKey:     ctxCSRF,
 		CookieName:     "_csrf",

@@ -51,7 +51,8 @@ func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, e
 // PageNames lists the pages the handlers render; a test checks it against
 // the files in templates/ so that none is missing or unused.
 var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error",
-	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_outbox", "admin_users", "admin_user", "admin_users_import"}
+	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_outbox", "admin_users", "admin_user", "admin_users_import", "admin_report", "admin_transcript",
+	"admin_attempt", "admin_charts", "admin_tokens"}
 
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{

@@ -5,6 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/lectern/lectern/lms/report"
 )
 
 // Access says who may call a route.
@@ -15,6 +17,7 @@ const (
 	Learner Access = "learner" // any signed-in, active user
 	Admin   Access = "admin"   // signed-in admins
 	Runtime Access = "runtime" // content origin: a launch token is the only authority
+	API     Access = "api"     // /api: a bearer API token is the only authority, never the cookie
 )
 
 // Route is one entry of the route table.
@@ -69,6 +72,45 @@ func (s *Server) routeTable() []Route {
 		{http.MethodGet, "/admin/groups/:id", Admin, s.group},
 		{http.MethodPost, "/admin/groups/:id/members", Admin, s.addMember},
 		{http.MethodPost, "/admin/groups/:id/members/:user/remove", Admin, s.removeMember},
+
+		// Reports (admin).
+		{http.MethodGet, "/admin/courses/:id/report", Admin, s.courseReport},
+		{http.MethodGet, "/admin/courses/:id/report.csv", Admin, s.courseReportFile(report.CSV)},
+		{http.MethodGet, "/admin/courses/:id/report.xlsx", Admin, s.courseReportFile(report.XLSX)},
+		{http.MethodGet, "/admin/users/:id/transcript", Admin, s.transcript},
+		{http.MethodGet, "/admin/users/:id/transcript.csv", Admin, s.transcriptFile(report.CSV)},
+		{http.MethodGet, "/admin/users/:id/transcript.xlsx", Admin, s.transcriptFile(report.XLSX)},
+
+		// API (tokens).
+		{http.MethodGet, "/admin/tokens", Admin, s.adminTokens},
+		{http.MethodPost, "/admin/tokens", Admin, s.createToken},
+		{http.MethodPost, "/admin/tokens/:id/revoke", Admin, s.revokeToken},
+		{http.MethodGet, "/api/v1/openapi.json", API, s.apiOpenAPI},
+		{http.MethodGet, "/api/v1/courses", API, s.apiCourses},
+		{http.MethodGet, "/api/v1/courses/:id", API, s.apiCourse},
+		{http.MethodGet, "/api/v1/users", API, s.apiUsers},
+		{http.MethodPost, "/api/v1/users", API, s.apiCreateUser},
+		{http.MethodGet, "/api/v1/users/:id", API, s.apiUser},
+		{http.MethodPatch, "/api/v1/users/:id", API, s.apiUpdateUser},
+		{http.MethodGet, "/api/v1/groups", API, s.apiGroups},
+		{http.MethodPost, "/api/v1/groups", API, s.apiCreateGroup},
+		{http.MethodPost, "/api/v1/groups/:id/members", API, s.apiAddMember},
+		{http.MethodGet, "/api/v1/enrolments", API, s.apiEnrolments},
+		{http.MethodPost, "/api/v1/enrolments", API, s.apiEnrol},
+		{http.MethodGet, "/api/v1/results", API, s.apiResults},
+		{http.MethodGet, "/api/v1/courses/:id/report.csv", API, s.courseReportFile(report.CSV)},
+		{http.MethodGet, "/api/v1/courses/:id/report.xlsx", API, s.courseReportFile(report.XLSX)},
+		{http.MethodGet, "/api/v1/users/:id/transcript.csv", API, s.transcriptFile(report.CSV)},
+		{http.MethodGet, "/api/v1/users/:id/transcript.xlsx", API, s.transcriptFile(report.XLSX)},
+		{http.MethodGet, "/api/*", API, s.apiUnknownRoute},
+		{http.MethodPost, "/api/*", API, s.apiUnknownRoute},
+		{http.MethodPatch, "/api/*", API, s.apiUnknownRoute},
+		{http.MethodPut, "/api/*", API, s.apiUnknownRoute},
+		{http.MethodDelete, "/api/*", API, s.apiUnknownRoute},
+
+		// Audit and charts (admin).
+		{http.MethodGet, "/admin/attempts/:id", Admin, s.adminAttempt},
+		{http.MethodGet, "/admin/charts", Admin, s.adminCharts},
 	}
 }
 
@@ -81,6 +123,7 @@ func (s *Server) routes() {
 		Public:  nil,
 		Learner: {s.requireUser},
 		Admin:   {s.requireUser, s.requireAdmin},
+		API:     {s.apiErrors, s.requireToken},
 	}
 	for _, r := range s.routeTable() {
 		e.Add(r.Method, r.Path, r.handler, guards[r.Access]...)

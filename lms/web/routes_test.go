@@ -31,6 +31,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 	}
 	for _, key := range registered {
 		access, ok := table[key]
+		if strings.HasPrefix(key[strings.Index(key, " ")+1:], "/api") && access != web.API {
+			t.Errorf("route %s is under /api but classified %q, want %q", key, access, web.API)
+		}
 		if !ok {
 			t.Errorf("route %s is not in the route table: classify it", key)
 			continue
@@ -60,6 +63,14 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 			if s := send(admin); s == http.StatusForbidden || s == http.StatusUnauthorized {
 				t.Errorf("%s as admin: %d, want access", key, s)
+			}
+		case web.API:
+			// Only a bearer token admits; no session cookie does, an
+			// administrator's included.
+			for who, b := range map[string]*browser{"anonymous": anon, "learner": learner, "admin": admin} {
+				if s := send(b); s != http.StatusUnauthorized {
+					t.Errorf("%s as %s without a token: %d, want 401", key, who, s)
+				}
 			}
 		default:
 			t.Errorf("route %s has unknown access class %q", key, access)
