@@ -39,6 +39,7 @@ Usage:
   lectern login-link --email E [--course ID]
   lectern group add NAME
   lectern enrol --course ID (--email E | --group G) [--due YYYY-MM-DD | --due-days N]
+  lectern report (--course ID | --learner EMAIL) [--format csv|xlsx|json] [-o FILE]
   lectern bench commit [--learners 64] [--duration 20s]
 
 Every command accepts the settings of "lectern serve -h"; each is also a
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return groupAdd(ctx, args[1:], stdout, stderr)
 	case "enrol":
 		return enrolCmd(ctx, args, stdout, stderr)
+	case "report":
+		return reportCmd(ctx, args, stdout, stderr)
 	case "bench":
 		if len(args) == 0 || args[0] != "commit" {
 			return usageError{"bench: want commit"}
