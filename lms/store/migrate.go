@@ -38,6 +38,7 @@ var migrations = []migration{
 	{4, "API tokens", func(tx *gorm.DB) error {
 		return tx.Migrator().CreateTable(&APIToken{})
 	}},
+	{5, "report indexes", createReportIndexes},
 }
 
 // migrate applies the migrations the database has not seen yet, each in its
