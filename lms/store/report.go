@@ -637,3 +637,44 @@ func (s *Store) SeedReport(ctx context.Context, courseID, versionID uint, n int,
 		return nil
 	})
 }
+
+// DetailSource is one SCO's stored run-time data in an attempt, with whose it
+// is, for the interaction and objective reports.
+type DetailSource struct {
+	AttemptID     uint
+	AttemptNumber int
+	UserName      string
+	UserEmail     string
+	ItemTitle     string
+	State         []byte
+}
+
+// EachDetailSource streams the SCO states of a course's attempts (or of one
+// attempt when attemptID is not 0), learner by learner.
+func (s *Store) EachDetailSource(ctx context.Context, courseID, attemptID uint, fn func(*DetailSource) error) error {
+	q := s.read(ctx).Table("sco_states st").
+		Select("a.id AS attempt_id, a.number AS attempt_number, u.name AS user_name, u.email AS user_email, i.title AS item_title, st.state").
+		Joins("JOIN attempts a ON a.id = st.attempt_id").
+		Joins("JOIN users u ON u.id = a.user_id").
+		Joins("JOIN items i ON i.id = st.item_id")
+	if attemptID != 0 {
+		q = q.Where("a.id = ?", attemptID)
+	} else {
+		q = q.Where("a.course_id = ?", courseID)
+	}
+	rows, err := q.Order("u.name, u.id, a.number, i.position").Rows()
+	if err != nil {
+		return fmt.Errorf("store: detail sources: %w", err)
+	}
+	defer rows.Close()
+	var d DetailSource
+	for rows.Next() {
+		if err := rows.Scan(&d.AttemptID, &d.AttemptNumber, &d.UserName, &d.UserEmail, &d.ItemTitle, &d.State); err != nil {
+			return fmt.Errorf("store: detail sources: %w", err)
+		}
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
