@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -178,7 +179,17 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// tuneGC lets the heap grow to five times the live data before collecting
+// (unless GOGC says otherwise): the server's live heap is a few megabytes, and
+// collecting less often buys a fifth more commits per second on two cores.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+}
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	tuneGC()
 	c := newCommand("serve", stderr)
 	withDemo := c.fs.Bool("demo", false, "fill an empty data folder with a demo organisation (users, groups, courses, completions)")
 	app, _, err := c.start(args, stderr, -1, "")
@@ -339,6 +350,7 @@ func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *learners < 1 || *duration <= 0 {
 		return usageError{"bench commit: --learners and --duration must be positive"}
 	}
+	tuneGC()
 	dir, err := os.MkdirTemp("", "lectern-bench-")
 	if err != nil {
 		return err
