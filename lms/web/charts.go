@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -50,31 +49,8 @@ func (s *Server) adminCharts(c echo.Context) error {
 	}
 	now := s.store.Now()
 	var v chartsView
-	byCourse := map[uint]int{}
-	for _, r := range rows {
-		i, ok := byCourse[r.CourseID]
-		if !ok {
-			i = len(v.Courses)
-			byCourse[r.CourseID] = i
-			v.Courses = append(v.Courses, groupCounts{Name: r.CourseTitle, Link: fmt.Sprintf("/admin/courses/%d/enrolments", r.CourseID)})
-		}
-		v.Courses[i].Counts.Add(r, now)
-	}
-	sort.Slice(v.Courses, func(i, j int) bool { return v.Courses[i].Name < v.Courses[j].Name })
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
+	if v.Courses, v.Groups, err = s.statusCounts(ctx, rows, now); err != nil {
 		return err
-	}
-	for _, g := range groups {
-		grows, err := s.store.Enrolments(ctx, store.EnrolmentFilter{GroupID: g.ID, ActiveOnly: true})
-		if err != nil {
-			return err
-		}
-		gc := groupCounts{Name: g.Name, Link: fmt.Sprintf("/admin/groups/%d", g.ID)}
-		for _, r := range grows {
-			gc.Counts.Add(r, now)
-		}
-		v.Groups = append(v.Groups, gc)
 	}
 	loc := s.opt.Location
 	if loc == nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -132,41 +133,48 @@ func (s *Server) adminDashboard(c echo.Context) error {
 		return err
 	}
 	now := s.store.Now()
-	byCourse := map[uint]*groupCounts{}
 	var v dashboardView
-	for _, r := range rows {
-		gc := byCourse[r.CourseID]
-		if gc == nil {
-			gc = &groupCounts{Name: r.CourseTitle, Link: fmt.Sprintf("/admin/courses/%d/enrolments", r.CourseID)}
-			byCourse[r.CourseID] = gc
-		}
-		gc.Counts.Add(r, now)
-	}
 	for _, ev := range s.enrolmentViews(rows) {
 		if !ev.Compliant && (ev.Status == compliance.Overdue || ev.Status == compliance.Expired) {
 			v.Act = append(v.Act, ev)
 		}
 	}
-	for _, gc := range byCourse {
-		v.Courses = append(v.Courses, *gc)
-	}
-	sort.Slice(v.Courses, func(i, j int) bool { return v.Courses[i].Name < v.Courses[j].Name })
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
+	if v.Courses, v.Groups, err = s.statusCounts(ctx, rows, now); err != nil {
 		return err
 	}
-	for _, g := range groups {
+	return s.render(c, http.StatusOK, "admin_dashboard", "Dashboard", v)
+}
+
+// statusCounts counts active learners' enrolments per course (from rows)
+// and per group, for the dashboard and the charts.
+func (s *Server) statusCounts(ctx context.Context, rows []store.EnrolmentRow, now time.Time) (courses, groups []groupCounts, err error) {
+	byCourse := map[uint]int{}
+	for _, r := range rows {
+		i, ok := byCourse[r.CourseID]
+		if !ok {
+			i = len(courses)
+			byCourse[r.CourseID] = i
+			courses = append(courses, groupCounts{Name: r.CourseTitle, Link: fmt.Sprintf("/admin/courses/%d/enrolments", r.CourseID)})
+		}
+		courses[i].Counts.Add(r, now)
+	}
+	sort.Slice(courses, func(i, j int) bool { return courses[i].Name < courses[j].Name })
+	gs, err := s.store.Groups(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, g := range gs {
 		grows, err := s.store.Enrolments(ctx, store.EnrolmentFilter{GroupID: g.ID, ActiveOnly: true})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		gc := groupCounts{Name: g.Name, Link: fmt.Sprintf("/admin/groups/%d", g.ID)}
 		for _, r := range grows {
 			gc.Counts.Add(r, now)
 		}
-		v.Groups = append(v.Groups, gc)
+		groups = append(groups, gc)
 	}
-	return s.render(c, http.StatusOK, "admin_dashboard", "Dashboard", v)
+	return courses, groups, nil
 }
 
 type enrolmentsView struct {
