@@ -72,26 +72,9 @@ type DueRule struct {
 // changes nothing.
 func (s *Store) AddMember(ctx context.Context, userID, groupID uint, dueFor func(enrolled time.Time, r DueRule) *time.Time) (added bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.now()
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Membership{UserID: userID, GroupID: groupID, CreatedAt: now})
-		if res.Error != nil {
-			return res.Error
-		}
-		added = res.RowsAffected > 0
-		if !added {
-			return nil
-		}
-		var ges []GroupEnrolment
-		if err := tx.Where("group_id = ?", groupID).Find(&ges).Error; err != nil {
-			return err
-		}
-		for _, ge := range ges {
-			gid := groupID
-			if _, _, err := s.enrol(tx, userID, ge.CourseID, &gid, dueFor(now, DueRule{At: ge.DueAt, Days: ge.DueDays})); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		added, _, err = s.joinGroup(tx, userID, groupID, s.now(), dueFor)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: add member: %w", notFound(err))
