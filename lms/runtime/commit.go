@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	jsonv2 "github.com/go-json-experiment/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,7 +154,7 @@ func applyChanges(st *cmi.State, req CommitRequest) *applied {
 	for _, c := range req.Changes {
 		journal = append(journal, [3]string{c.Element, before[c.Element], c.Value})
 	}
-	raw, err := json.Marshal(journal)
+	raw, err := jsonv2.Marshal(journal)
 	return &applied{state: st, up: up, journal: raw, err: err}
 }
 
