@@ -153,32 +153,41 @@ func zipCourse(name string) (string, error) {
 	return filepath.Clean(f.Name()), nil
 }
 
-// run plays one SCO session through the run-time, as the browser would.
-func run(ctx context.Context, rt *runtime.Service, u *store.User, courseID uint, changes []cmi.Change, then string) error {
+// run plays SCO sessions through the run-time, as the player would: open
+// the course, then for each session start, commit and terminate, and
+// navigate (the last request ends the session).
+func run(ctx context.Context, rt *runtime.Service, u *store.User, courseID uint, sessions [][]cmi.Change, then []string) error {
 	c, err := rt.Open(ctx, u, courseID)
 	if err != nil {
 		return err
 	}
-	if c.Token == "" {
-		return fmt.Errorf("demo: course %d launches nothing", courseID)
+	token := c.Token
+	for i, changes := range sessions {
+		if token == "" {
+			return fmt.Errorf("demo: course %d has nothing to launch", courseID)
+		}
+		if _, err := rt.Start(ctx, token); err != nil {
+			return err
+		}
+		if _, err := rt.Commit(ctx, runtime.CommitRequest{Token: token, Seq: 1, Terminate: true, Changes: changes}); err != nil {
+			return err
+		}
+		moved, err := rt.Navigate(ctx, token, seq.Request{Kind: then[i]})
+		if err != nil {
+			return err
+		}
+		token = moved.Token
 	}
-	if _, err := rt.Start(ctx, c.Token); err != nil {
-		return err
-	}
-	if _, err := rt.Commit(ctx, runtime.CommitRequest{Token: c.Token, Seq: 1, Terminate: true, Changes: changes}); err != nil {
-		return err
-	}
-	_, err = rt.Navigate(ctx, c.Token, seq.Request{Kind: then})
-	return err
+	return nil
 }
 
 func completeFireSafety(ctx context.Context, rt *runtime.Service, u *store.User, courseID uint) error {
-	return run(ctx, rt, u, courseID, []cmi.Change{
+	return run(ctx, rt, u, courseID, [][]cmi.Change{{
 		{Element: "cmi.core.lesson_location", Value: "3"},
 		{Element: "cmi.core.score.raw", Value: "100"},
 		{Element: "cmi.core.lesson_status", Value: "completed"},
 		{Element: "cmi.core.session_time", Value: "00:06:40"},
-	}, seq.ExitAll)
+	}}, []string{seq.ExitAll})
 }
 
 func completeDataProtection(ctx context.Context, rt *runtime.Service, u *store.User, courseID uint) error {
@@ -188,14 +197,11 @@ func completeDataProtection(ctx context.Context, rt *runtime.Service, u *store.U
 		{Element: "cmi.exit", Value: "normal"},
 		{Element: "cmi.session_time", Value: "PT4M"},
 	}
-	if err := run(ctx, rt, u, courseID, lesson, seq.Continue); err != nil {
-		return err
-	}
 	quiz := []cmi.Change{
 		{Element: "cmi.score.scaled", Value: "1"},
 		{Element: "cmi.completion_status", Value: "completed"},
 		{Element: "cmi.exit", Value: "normal"},
 		{Element: "cmi.session_time", Value: "PT2M30S"},
 	}
-	return run(ctx, rt, u, courseID, quiz, seq.ExitAll)
+	return run(ctx, rt, u, courseID, [][]cmi.Change{lesson, quiz}, []string{seq.Continue, seq.ExitAll})
 }
