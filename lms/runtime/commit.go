@@ -86,6 +86,8 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 		TokenHash: hash,
 		Seq:       req.Seq,
 		Terminate: req.Terminate,
+		StateID:   live.stateID,
+		SingleSCO: live.single,
 		Apply: func(l *store.Launch, load func() ([]byte, error)) (*store.ScoUpdate, []byte, error) {
 			done = pre
 			if done == nil {
@@ -161,10 +163,12 @@ func applyChanges(st *cmi.State, req CommitRequest) *applied {
 // live is the last committed state of a running launch, kept in memory.
 // Its mutex also orders the commits of one launch.
 type live struct {
-	mu    sync.Mutex
-	seq   int64
-	state *cmi.State
-	used  time.Time
+	mu      sync.Mutex
+	seq     int64
+	state   *cmi.State
+	used    time.Time
+	stateID uint // the SCO's row
+	single  bool // the course has one SCO: its row is the attempt's roll-up
 }
 
 // maxLive bounds the launches kept in memory; the oldest go first.
@@ -204,10 +208,10 @@ func (s *Service) evictLive() {
 }
 
 // remember records the state a launch starts from.
-func (s *Service) remember(hash string, seq int64, st *cmi.State) {
+func (s *Service) remember(hash string, seq int64, st *cmi.State, stateID uint, single bool) {
 	l := s.liveState(hash)
 	l.mu.Lock()
-	l.seq, l.state = seq, st.Clone()
+	l.seq, l.state, l.stateID, l.single = seq, st.Clone(), stateID, single
 	l.mu.Unlock()
 }
 

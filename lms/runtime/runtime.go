@@ -251,7 +251,7 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	v := dataModel(c.Version.Edition)
 	asset := it.ScormType != "sco"
 	var state *cmi.State
-	_, err = s.Store.StartLaunch(ctx, l.ID, s.LaunchTTL, rollup(c.Items), func(_ *store.Launch, prev *store.ScoState) (*store.ScoUpdate, error) {
+	started, err := s.Store.StartLaunch(ctx, l.ID, s.LaunchTTL, rollup(c.Items), func(_ *store.Launch, prev *store.ScoState) (*store.ScoUpdate, error) {
 		var before *cmi.State
 		if prev != nil && len(prev.State) > 0 {
 			before = &cmi.State{}
@@ -277,7 +277,7 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.remember(l.ID, l.Seq, state)
+	s.remember(l.ID, l.Seq, state, started.StateID, launchable(c.Items) == 1)
 	// Navigation validity after the start (statuses may have changed).
 	c2, engine, err := s.load(ctx, &l.Attempt)
 	if err != nil {
@@ -429,4 +429,15 @@ func (s *Service) sharedGlobalOf(ctx context.Context, versionID uint) bool {
 		}
 	}
 	return sharedGlobal(p)
+}
+
+// launchable counts the items that launch something.
+func launchable(items []store.Item) int {
+	n := 0
+	for _, it := range items {
+		if it.Launch != "" {
+			n++
+		}
+	}
+	return n
 }

@@ -18,6 +18,12 @@ type CommitRequest struct {
 	TokenHash string
 	Seq       int64
 	Terminate bool
+	// StateID, when known, is the SCO's ScoState row (it never changes for
+	// a launch), which saves a query.
+	StateID uint
+	// SingleSCO says the course has one launchable item: the attempt's
+	// roll-up is then this SCO's row and needs no query.
+	SingleSCO bool
 	// Apply returns the SCO's new row and the journal of changes (JSON);
 	// load reads the stored state, for an Apply that has not worked on it
 	// already.
@@ -207,12 +213,14 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if req.Seq != l.Seq+1 {
 		return nil, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
 	}
-	var rowID uint
-	err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
-	} else if err != nil {
-		return nil, err
+	rowID := req.StateID
+	if rowID == 0 {
+		err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
+		} else if err != nil {
+			return nil, err
+		}
 	}
 	up, journal, err := req.Apply(&l, func() ([]byte, error) {
 		var state []byte
@@ -245,21 +253,8 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
 		return nil, err
 	}
-	rows, err := tx.StmtContext(ctx, st.states).QueryContext(ctx, l.AttemptID)
+	states, err := s.attemptStates(ctx, tx, l, req, up)
 	if err != nil {
-		return nil, err
-	}
-	var states []ScoState
-	for rows.Next() {
-		var r ScoState
-		if err := rows.Scan(&r.ItemID, &r.Completion, &r.Success, &r.ScoreScaled, &r.ScoreRaw, &r.ProgressMeasure, &r.TotalSeconds, &r.Sessions); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		states = append(states, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	sum := rollup(l.VersionID, states)
@@ -272,4 +267,27 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 		return nil, err
 	}
 	return &CommitResult{Launch: &l}, nil
+}
+
+// attemptStates reads the summary of every SCO row of the attempt, or, for
+// a course of one SCO, takes the row just written.
+func (s *Store) attemptStates(ctx context.Context, tx *sql.Tx, l Launch, req CommitRequest, up *ScoUpdate) ([]ScoState, error) {
+	if req.SingleSCO {
+		return []ScoState{{ItemID: l.ItemID, Completion: up.Completion, Success: up.Success, ScoreScaled: up.ScoreScaled,
+			ScoreRaw: up.ScoreRaw, ProgressMeasure: up.ProgressMeasure, TotalSeconds: up.TotalSeconds}}, nil
+	}
+	rows, err := tx.StmtContext(ctx, s.stmts.states).QueryContext(ctx, l.AttemptID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var states []ScoState
+	for rows.Next() {
+		var r ScoState
+		if err := rows.Scan(&r.ItemID, &r.Completion, &r.Success, &r.ScoreScaled, &r.ScoreRaw, &r.ProgressMeasure, &r.TotalSeconds, &r.Sessions); err != nil {
+			return nil, err
+		}
+		states = append(states, r)
+	}
+	return states, rows.Err()
 }

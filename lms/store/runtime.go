@@ -186,6 +186,7 @@ func (s *Store) StartLaunch(ctx context.Context, tokenHash string, ttl time.Dura
 		if err := tx.Save(&st).Error; err != nil {
 			return err
 		}
+		l.StateID = st.ID
 		l.Started, l.Terminated, l.LastSeenAt, l.ExpiresAt = true, false, now, now.Add(ttl)
 		if err := tx.Model(&Launch{}).Where("id = ?", l.ID).Updates(map[string]any{
 			"started": true, "terminated": false, "last_seen_at": now, "expires_at": l.ExpiresAt,

@@ -61,6 +61,8 @@ type Launch struct {
 	CreatedAt    time.Time `gorm:"not null"`
 	LastSeenAt   time.Time `gorm:"not null"`
 	ExpiresAt    time.Time `gorm:"not null;index"`
+
+	StateID uint `gorm:"-"` // the SCO's ScoState row, set by StartLaunch
 }
 
 // Commit is the append-only journal of applied commits: evidence of what a
