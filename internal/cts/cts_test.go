@@ -108,8 +108,9 @@ func TestConformanceRTE(t *testing.T) {
 }
 
 // TestConformanceSequencing runs every other test case within a time budget
-// (LECTERN_TEST_CTS_BUDGET, default 5m, so the package stays inside go test's 10-minute limit). Sequencing is not built yet, so a
-// verdict never fails the test; the summary and the report say where Lectern is.
+// (LECTERN_TEST_CTS_BUDGET, default 5m, which keeps the package inside go
+// test's 10-minute limit). Sequencing is not built yet, so a verdict never
+// fails the test; the summary and the report say where Lectern is.
 // LECTERN_TEST_CTS_ONLY=CM-06,SX-04b runs only those test cases.
 func TestConformanceSequencing(t *testing.T) {
 	budget := 5 * time.Minute
