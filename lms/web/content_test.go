@@ -266,3 +266,26 @@ func TestContentRoutesNeedToken(t *testing.T) {
 		}
 	}
 }
+
+// TestNavigateOverHTTP: the player frame's navigation request, in the JSON
+// the shim sends, moves the learner on or ends the session.
+func TestNavigateOverHTTP(t *testing.T) {
+	ce := newContentEnv(t)
+	token := ce.launch()
+	r := ce.post("/rt/nav", `{"token":"`+token+`","request":{"kind":"choice","target":"itm_cpr"}}`)
+	if r.status != http.StatusOK || !strings.Contains(r.body, `"player":"/player/`) {
+		t.Fatalf("choice: %d %s", r.status, r.body)
+	}
+	var moved struct{ Player string }
+	json.Unmarshal([]byte(r.body), &moved)
+	next := strings.TrimPrefix(moved.Player, "/player/")
+	if r := ce.post("/rt/start", `{"token":"`+next+`"}`); r.status != http.StatusOK {
+		t.Fatalf("start the chosen item: %d", r.status)
+	}
+	if r := ce.post("/rt/nav", `{"token":"`+next+`","request":{"kind":"suspendAll"}}`); r.status != http.StatusOK || !strings.Contains(r.body, `"end":true`) {
+		t.Errorf("suspendAll: %d %s", r.status, r.body)
+	}
+	if r := ce.post("/rt/nav", `{"token":"`+next+`","request":{"Kind":"continue"}}`); r.status < 400 {
+		t.Errorf("a malformed request was accepted: %d", r.status)
+	}
+}

@@ -57,8 +57,8 @@ const (
 
 // Request is one navigation request; Target is set for choice and jump.
 type Request struct {
-	Kind   string
-	Target string
+	Kind   string `json:"kind"`
+	Target string `json:"target,omitempty"`
 }
 
 // Decision is the engine's answer: deliver an activity, or end the session.
