@@ -163,6 +163,15 @@ func (s *Store) applyGroup(w *sql.DB, batch []*commitJob) {
 			return err
 		}
 		defer tx.Rollback()
+		if len(batch) == 1 {
+			// Alone in its transaction, a refused commit rolls the
+			// transaction back: no savepoint needed.
+			j := batch[0]
+			if j.res, j.err = s.applyCommit(ctx, tx, j.req, j.ttl, j.rollup); j.err != nil {
+				return nil
+			}
+			return tx.Commit()
+		}
 		for i, j := range batch {
 			sp := fmt.Sprintf("c%d", i)
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
