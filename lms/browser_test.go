@@ -171,9 +171,7 @@ func TestAdminImportsInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("learner link: %v", err)
 	}
-	if _, err := browser.Frame(learner, "#player-frame", "#sco"); err != nil {
-		t.Fatalf("player: %v", err)
-	}
+	scoFrame(t, learner) // the SCO has started, so the player has shown its item
 	loc, _ = chromedp.Run(learner, chromedp.Location())
 	if !strings.HasSuffix(loc, "/courses/1") {
 		t.Errorf("learner link landed on %s, want /courses/1", loc)

@@ -369,3 +369,63 @@ func TestGolfMultiSCO(t *testing.T) {
 		t.Errorf("relaunch opened %q, want the SCO left, %q", got, third)
 	}
 }
+
+// TestEveryGolfPackage launches every golf example of the corpus, leaves with
+// "Save and leave", and checks that the relaunch opens the same item with
+// the state the first session left.
+func TestEveryGolfPackage(t *testing.T) {
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	zips, _ := filepath.Glob(filepath.Join(corpus, "*golf*.zip"))
+	if len(zips) < 10 {
+		t.Fatalf("found %d golf packages in the corpus", len(zips))
+	}
+	lec := startLectern(t)
+	u := lec.learner(t, "lee@example.org")
+	ctx := browser.New(t, 5*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, 0))); err != nil {
+		t.Fatal(err)
+	}
+	current := func() string {
+		v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("player").dataset.current`))
+		return v
+	}
+	for _, zip := range zips {
+		name := strings.TrimSuffix(filepath.Base(zip), ".zip")
+		t.Run(name, func(t *testing.T) {
+			id := lec.importZip(t, zip)
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+				t.Fatal(err)
+			}
+			scoFrame(t, ctx)
+			first := current()
+			if first == "" {
+				t.Fatal("nothing was launched")
+			}
+			if status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#player-status"))); strings.TrimSpace(status) != "" {
+				t.Errorf("player says %q", status)
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".cards"))); err != nil {
+				t.Fatal(err)
+			}
+			a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, _ := lec.app.Store.ScoStates(context.Background(), a.ID)
+			if len(rows) == 0 || rows[0].Sessions < 1 || !a.Suspended {
+				t.Fatalf("after save and leave: %d states, suspended %v", len(rows), a.Suspended)
+			}
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+				t.Fatal(err)
+			}
+			scoFrame(t, ctx)
+			if got := current(); got != first {
+				t.Errorf("relaunch opened %q, want %q", got, first)
+			}
+		})
+	}
+}

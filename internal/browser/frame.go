@@ -14,7 +14,9 @@ import (
 func Frame(ctx context.Context, selectors ...string) (*chromedp.Node, error) {
 	var node *chromedp.Node
 	for _, sel := range selectors {
-		opts := []chromedp.QueryOption{}
+		// AtLeast(0): answer at once instead of waiting for the element, so
+		// that callers can poll with their own time limit.
+		opts := []chromedp.QueryOption{chromedp.AtLeast(0)}
 		if node != nil {
 			opts = append(opts, chromedp.FromNode(node))
 		}
