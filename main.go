@@ -54,7 +54,7 @@ func main() {
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			fmt.Fprint(os.Stderr, usage)
+			fmt.Fprintf(os.Stderr, "lectern: %s\n\n%s", ue.msg, usage)
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "lectern:", err)

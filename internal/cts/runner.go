@@ -215,12 +215,6 @@ func (r *Runner) idle() time.Duration {
 	return 30 * time.Second
 }
 
-func (r *Runner) logf(format string, args ...any) {
-	if r.Logf != nil {
-		r.Logf(format, args...)
-	}
-}
-
 // Run executes one test case as the learner, in a fresh browser context of
 // the runner's browser, and returns its verdict.
 func (r *Runner) Run(ctx context.Context, tc *TestCase, who *Learner) *Result {

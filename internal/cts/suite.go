@@ -142,19 +142,6 @@ func (s *Suite) Case(id string) *TestCase {
 	return nil
 }
 
-// CaseOfPackage returns the test case that runs in package pkg (DDMa and
-// DDMb both belong to DDM).
-func (s *Suite) CaseOfPackage(pkg string) *TestCase {
-	for _, tc := range s.Cases {
-		for _, p := range tc.Packages {
-			if p == pkg {
-				return tc
-			}
-		}
-	}
-	return nil
-}
-
 // Zip is the path of a package's zip.
 func (s *Suite) Zip(pkg string) string { return filepath.Join(s.Dir, "zips", pkg+".zip") }
 

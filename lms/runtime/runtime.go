@@ -278,12 +278,12 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 		return nil, err
 	}
 	s.remember(l.ID, l.Seq, state, started.StateID, launchable(c.Items) == 1)
-	// Navigation validity after the start (statuses may have changed).
-	c2, engine, err := s.load(ctx, &l.Attempt)
+	// Navigation validity after the start: the SCO's status may have changed.
+	states, err := s.Store.ScoStates(ctx, l.AttemptID)
 	if err != nil {
 		return nil, err
 	}
-	_ = c2
+	engine := newEngine(c.Version, c.Items, states)
 	return &Started{
 		Version: v, State: raw, Seq: l.Seq, Launch: it.Launch, Asset: asset,
 		Item: ItemRef{ID: it.Identifier, Title: it.Title}, Nav: navOf(engine.Valid(it.Identifier)),

@@ -15,8 +15,6 @@ const (
 	V2004 Version = "2004"
 )
 
-func (v Version) valid() bool { return v == V12 || v == V2004 }
-
 // Error codes. SCORM 1.2 and 2004 reuse numbers with different meanings (403
 // is "read only" in 1.2 and "not initialized" in 2004), so the data-model
 // logic never uses a number directly: it reports a failure kind and the
