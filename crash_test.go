@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,10 +50,13 @@ func freePort(t *testing.T) string {
 // disk when the server is killed with SIGKILL right after.
 func TestAcknowledgedCommitSurvivesKill9(t *testing.T) {
 	data := t.TempDir()
-	if _, _, err := lectern(t, data, "import", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
+	if _, _, err := lectern(t, data, "import", "--publish", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := lectern(t, data, "user", "add", "--email", "lee@example.org", "--name", "Lee", "--password", "learner-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := lectern(t, data, "enrol", "--course", "1", "--email", "lee@example.org"); err != nil {
 		t.Fatal(err)
 	}
 	lmsAddr, contentAddr := freePort(t), freePort(t)
@@ -94,6 +98,17 @@ func TestAcknowledgedCommitSurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The course page writes nothing: the launch is its form's POST.
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("no launch form on the course page (%d)", resp.StatusCode)
+	}
+	resp, err = client.PostForm(resp.Request.URL.String(), url.Values{"_csrf": {string(csrf[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	m := regexp.MustCompile(`/player/([A-Za-z0-9_-]{43})`).FindSubmatch(page)
 	if m == nil {

@@ -11,10 +11,14 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -33,15 +37,36 @@ const usage = `Lectern: a lightweight SCORM LMS.
 
 Usage:
   lectern serve [--data DIR] [--addr HOST:PORT] [--demo] [flags]
-  lectern import [--data DIR] [--json] [--check] [--course ID] FILE.zip
+  lectern import [--data DIR] [--json] [--check] [--publish] [--course ID] FILE.zip
+  lectern course (publish|retire|reinstate|archive|restore|delete) ID
+  lectern course catalogue ID (enrolled|open) --reason R
   lectern user add --email E --name N [--admin] [--password P]
   lectern user list [--json]
   lectern user import [--dry-run] [--skip-invalid] users.csv
   lectern login-link --email E [--course ID]
   lectern group add NAME
+  lectern group manager add|remove GROUP EMAIL    (managers see their groups' compliance)
+  lectern group manager list GROUP
   lectern enrol --course ID (--email E | --group G) [--due YYYY-MM-DD | --due-days N]
+  lectern enrolment unenrol (--enrolment ID | --course ID --email E) --reason R
+  lectern enrolment due (--enrolment ID | --course ID --email E) (--date YYYY-MM-DD | --none) --reason R
+  lectern enrolment exempt (--enrolment ID | --course ID --email E) [--lift] --reason R
+  lectern enrolment offline (--enrolment ID | --course ID --email E) --date YYYY-MM-DD --note N
+      [--score PERCENT] [--evidence FILE] --reason R
+  lectern certificate (revoke|reissue) CODE --reason R
+  lectern audit [--actor TEXT] [--learner EMAIL] [--course ID] [--action KIND.] [--from YYYY-MM-DD]
+      [--to YYYY-MM-DD] [--format csv|xlsx|json] [-o FILE]
   lectern report (--course ID | --learner EMAIL) [--format csv|xlsx|json] [-o FILE]
-  lectern bench commit [--learners 64] [--duration 20s]
+  lectern bench commit [--learners 64] [--duration 20s] [--target CONTENT-URL --data DIR [--db URL]]
+  lectern bench lti [--concurrency 64] [--duration 20s] [--learners 1000] [--window 60s] [--scores 10000]
+  lectern lti platform add --issuer URL --client-id ID --deployment ID [--deployment ID ...]
+      --auth-url URL --token-url URL --jwks-url URL [--name NAME] [--keep name,email|none]
+  lectern lti platform list [--json]
+  lectern lti platform remove ID
+  lectern lti tool-config [--json]
+  lectern lti key rotate|list
+  lectern migrate [--db postgres://... | --data DIR]
+  lectern copy --from sqlite:PATH --to postgres://...
 
 Every command accepts the settings of "lectern serve -h"; each is also a
 LECTERN_* environment variable.
@@ -62,6 +87,16 @@ func main() {
 	}
 }
 
+// cliActor is who the audit trail names for command-line changes: the
+// operating-system account that ran the command.
+func cliActor() store.Actor {
+	name := "command line"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name += " (" + u.Username + ")"
+	}
+	return store.Actor{Name: name, Via: store.ViaCLI}
+}
+
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -72,6 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{"no command"}
 	}
 	cmd, args := args[0], args[1:]
+	ctx = store.WithActor(ctx, cliActor())
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stdout, stderr)
@@ -90,22 +126,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return userList(ctx, args[1:], stdout, stderr)
 		}
 		return usageError{"user: want add or list"}
+	case "course":
+		return courseCmd(ctx, args, stdout, stderr)
 	case "login-link":
 		return loginLink(ctx, args, stdout, stderr)
 	case "group":
+		if len(args) > 0 && args[0] == "manager" {
+			return groupManagerCmd(ctx, args[1:], stdout, stderr)
+		}
 		if len(args) == 0 || args[0] != "add" {
-			return usageError{"group: want add"}
+			return usageError{"group: want add or manager"}
 		}
 		return groupAdd(ctx, args[1:], stdout, stderr)
 	case "enrol":
 		return enrolCmd(ctx, args, stdout, stderr)
+	case "enrolment":
+		return enrolmentCmd(ctx, args, stdout, stderr)
+	case "certificate":
+		return certificateCmd(ctx, args, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args, stdout, stderr)
 	case "report":
 		return reportCmd(ctx, args, stdout, stderr)
 	case "bench":
+		if len(args) > 0 && args[0] == "lti" {
+			return benchLTI(ctx, args[1:], stdout, stderr)
+		}
 		if len(args) == 0 || args[0] != "commit" {
-			return usageError{"bench: want commit"}
+			return usageError{"bench: want commit or lti"}
 		}
 		return benchCommit(ctx, args[1:], stdout, stderr)
+	case "lti":
+		return ltiCmd(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args, stdout, stderr)
+	case "copy":
+		return copyCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -217,6 +273,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	return app.Serve(ctx, func(lmsAddr, contentAddr string) {
 		fmt.Fprintf(stdout, "Lectern is running at %s (content origin %s, data in %s)\n", app.Config.BaseURL, app.Config.ContentURL, app.Config.DataDir)
+		if app.SetupCode != "" {
+			fmt.Fprintf(stdout, "Lectern has no administrator yet. Set it up at %s/setup on this machine,\nor from another one at %s/setup?code=%s (the code works until set-up is done).\n",
+				app.Config.BaseURL, app.Config.BaseURL, app.SetupCode)
+		}
 	})
 }
 
@@ -225,18 +285,34 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	asJSON := c.fs.Bool("json", false, "print the course as one JSON object")
 	check := c.fs.Bool("check", false, "validate the package without storing it")
 	courseID := c.fs.Uint("course", 0, "add the package as a new version of this course")
+	publish := c.fs.Bool("publish", false, "publish a new course at once (it starts as a draft that only admins see)")
 	app, pos, err := c.start(args, stderr, 1, "import: want one FILE.zip")
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	res, err := app.Importer.Import(ctx, pos[0], course.Options{CheckOnly: *check, CourseID: *courseID, Filename: filepath.Base(pos[0])})
+	if *publish && *courseID != 0 {
+		return usageError{"import: --publish is for a new course; publish an existing one with lectern course publish ID"}
+	}
+	res, err := app.Importer.Import(ctx, pos[0], course.Options{CheckOnly: *check, CourseID: *courseID, Filename: filepath.Base(pos[0]), Draft: true})
 	if err != nil {
 		var rej *course.RejectedError
 		if errors.As(err, &rej) {
 			return fmt.Errorf("%s: %s", filepath.Base(pos[0]), rej.Reason)
 		}
 		return err
+	}
+	if *publish && res.ID != nil {
+		if err := app.Store.SetCourseStatus(ctx, *res.ID, store.CoursePublished); err != nil {
+			return err
+		}
+	}
+	if res.ID != nil {
+		co, err := app.Store.CourseByID(ctx, *res.ID)
+		if err != nil {
+			return err
+		}
+		res.Status = co.Status
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -246,12 +322,73 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *check {
 		fmt.Fprintf(stdout, "OK: %q, SCORM %s, %d SCOs, %d launchable items (not stored)\n", res.Title, res.Version, res.SCOCount, res.LaunchableCount)
 	} else {
-		fmt.Fprintf(stdout, "Imported course %d (version %d): %q, SCORM %s, %d SCOs, %d launchable items\n",
-			*res.ID, res.CourseVersion, res.Title, res.Version, res.SCOCount, res.LaunchableCount)
+		fmt.Fprintf(stdout, "Imported course %d (version %d, %s): %q, SCORM %s, %d SCOs, %d launchable items\n",
+			*res.ID, res.CourseVersion, res.Status, res.Title, res.Version, res.SCOCount, res.LaunchableCount)
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(stdout, "warning:", w)
 	}
+	return nil
+}
+
+// courseCmd moves a course through its life, or deletes it.
+func courseCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const want = "course: want publish, retire, reinstate, archive, restore or delete, and a course id; or catalogue"
+	if len(args) == 0 {
+		return usageError{want}
+	}
+	// Each step, with the statuses it starts from.
+	steps := map[string]struct {
+		to   string
+		from []string
+		done string
+	}{
+		"publish":   {store.CoursePublished, []string{store.CourseDraft}, "published"},
+		"retire":    {store.CourseRetired, []string{store.CoursePublished}, "retired"},
+		"reinstate": {store.CoursePublished, []string{store.CourseRetired}, "reinstated"},
+		"archive":   {store.CourseArchived, []string{store.CoursePublished, store.CourseRetired}, "archived"},
+		"restore":   {store.CourseRetired, []string{store.CourseArchived}, "restored"},
+		"delete":    {},
+	}
+	if args[0] == "catalogue" {
+		return courseCatalogueCmd(ctx, args[1:], stdout, stderr)
+	}
+	step, ok := steps[args[0]]
+	if !ok {
+		return usageError{want}
+	}
+	c := newCommand("course "+args[0], stderr)
+	app, pos, err := c.start(args[1:], stderr, 1, want)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	id, err := strconv.ParseUint(pos[0], 10, 32)
+	if err != nil {
+		return usageError{fmt.Sprintf("course: %q is not a course id", pos[0])}
+	}
+	co, err := app.Store.CourseByID(ctx, uint(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no course with id %d", id)
+	} else if err != nil {
+		return err
+	}
+	if args[0] == "delete" {
+		if err := app.Importer.Delete(ctx, co.ID); errors.Is(err, store.ErrHasRecords) {
+			return fmt.Errorf("course %d has learner records (enrolments, attempts or completions): archive it instead (lectern course archive %d)", co.ID, co.ID)
+		} else if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Deleted course %d %q\n", co.ID, co.Title)
+		return nil
+	}
+	if !slices.Contains(step.from, co.Status) {
+		return fmt.Errorf("course %d is %s: it cannot be %s", co.ID, co.Status, step.done)
+	}
+	if err := app.Store.SetCourseStatus(ctx, co.ID, step.to); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Course %d %q is now %s\n", co.ID, co.Title, step.to)
 	return nil
 }
 
@@ -344,11 +481,36 @@ func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	flags.SetOutput(stderr)
 	learners := flags.Int("learners", 64, "concurrent learners, each committing as fast as it is answered")
 	duration := flags.Duration("duration", 20*time.Second, "how long to load")
+	target := flags.String("target", "", "content origin URL of a running Lectern (or of a proxy in front of several) to load from this process, instead of a server in this process")
+	db := flags.String("db", "", "with --target: the server's database (its --db; default: lectern.db in --data)")
+	data := flags.String("data", "", "with --target: the server's data folder (its --data), where the bench course goes")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
 	if *learners < 1 || *duration <= 0 {
 		return usageError{"bench commit: --learners and --duration must be positive"}
+	}
+	if *target != "" {
+		if *data == "" {
+			return usageError{"bench commit: --target needs --data, the server's data folder"}
+		}
+		if u, err := url.Parse(*target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError{"bench commit: --target must be an http(s) URL of the content origin"}
+		}
+		if *db == "" {
+			*db = filepath.Join(*data, "lectern.db")
+		}
+		fmt.Fprintf(stdout, "loading %s with %d learners for %v from this process ...\n", *target, *learners, *duration)
+		r, err := bench.RunAgainst(ctx, bench.Target{ContentURL: *target, DB: *db, DataDir: *data},
+			bench.Options{Learners: *learners, Duration: *duration})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, r)
+		return nil
+	}
+	if *db != "" || *data != "" {
+		return usageError{"bench commit: --db and --data go with --target"}
 	}
 	tuneGC()
 	dir, err := os.MkdirTemp("", "lectern-bench-")

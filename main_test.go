@@ -151,7 +151,7 @@ func TestImportJSON(t *testing.T) {
 	}
 
 	out, _, err = lectern(t, data, "import", "--course", "1", zip)
-	if err != nil || !strings.Contains(out, "Imported course 1 (version 2)") {
+	if err != nil || !strings.Contains(out, "Imported course 1 (version 2, draft)") {
 		t.Errorf("import --course 1: %q %v", out, err)
 	}
 }
@@ -190,7 +190,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 
 func TestGroupAndEnrol(t *testing.T) {
 	data := t.TempDir()
-	if _, _, err := lectern(t, data, "import", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
+	if _, _, err := lectern(t, data, "import", "--publish", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
 		t.Fatal(err)
 	}
 	lectern(t, data, "user", "add", "--email", "lee@example.org", "--name", "Lee")
@@ -247,5 +247,100 @@ func TestUserImport(t *testing.T) {
 	os.WriteFile(csv, []byte("mail,name\nx@example.org,X\n"), 0o644)
 	if _, _, err := lectern(t, data, "user", "import", csv); err == nil {
 		t.Error("a file with wrong columns was imported")
+	}
+}
+
+// TestCourseTitleSetting: --course-title-max N keeps a title of N
+// characters and shortens one of N+1, with a warning; out of range, it is
+// refused.
+func TestCourseTitleSetting(t *testing.T) {
+	data := t.TempDir()
+	zip := fixture.Titled(t, fixture.Package("scorm12-single"), "Brewing Green Tea") // 17 characters
+	for _, tt := range []struct {
+		max      string
+		title    string
+		warnings int
+	}{{"17", "Brewing Green Tea", 0}, {"16", "Brewing Green…", 1}} {
+		out, _, err := lectern(t, data, "import", "--check", "--json", "--course-title-max", tt.max, zip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Title    string
+			Warnings []string
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != tt.title || len(got.Warnings) != tt.warnings {
+			t.Errorf("--course-title-max %s: %q with %d warnings %q, want %q with %d", tt.max, got.Title, len(got.Warnings), got.Warnings, tt.title, tt.warnings)
+		}
+	}
+	for _, bad := range []struct{ env, value, want string }{
+		{"LECTERN_COURSE_TITLE_MAX", "501", "--course-title-max"},
+		{"LECTERN_COURSE_TITLE_MAX", "0", "--course-title-max"},
+		{"LECTERN_COURSE_IMAGE_MAX_BYTES", "0", "--course-image-max-bytes"},
+		{"LECTERN_COURSE_IMAGE_MAX_PIXELS", "-1", "--course-image-max-pixels"},
+		{"LECTERN_COURSE_DESCRIPTION_MAX", "-1", "--course-description-max"},
+	} {
+		t.Run(bad.env+"="+bad.value, func(t *testing.T) {
+			t.Setenv(bad.env, bad.value)
+			if _, _, err := lectern(t, data, "user", "list"); err == nil || !strings.Contains(err.Error(), bad.want) {
+				t.Errorf("err %v, want one naming %s", err, bad.want)
+			}
+		})
+	}
+	t.Setenv("LECTERN_COURSE_TITLE_MAX", "500")
+	if _, _, err := lectern(t, data, "user", "list"); err != nil {
+		t.Errorf("--course-title-max 500: %v", err)
+	}
+}
+
+// TestCourseCommand: the course lifecycle from the command line.
+func TestCourseCommand(t *testing.T) {
+	data := t.TempDir()
+	zip := fixture.ZipDir(t, fixture.Package("scorm12-single"))
+	out, _, err := lectern(t, data, "import", "--json", zip)
+	if err != nil || !strings.Contains(out, `"status": "draft"`) {
+		t.Fatalf("import: %q %v, want a draft", out, err)
+	}
+	if _, _, err := lectern(t, data, "import", "--publish", "--course", "1", zip); err == nil {
+		t.Error("--publish with --course was accepted")
+	}
+	if _, _, err := lectern(t, data, "user", "add", "--email", "lee@example.org", "--name", "Lee"); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		args []string
+		want string // in the output, or in the error when it starts with "!"
+	}{
+		{[]string{"enrol", "--course", "1", "--email", "lee@example.org"}, "!a draft: publish it first"},
+		{[]string{"course", "retire", "1"}, "!is draft: it cannot be retired"},
+		{[]string{"course", "publish", "1"}, "is now published"},
+		{[]string{"enrol", "--course", "1", "--email", "lee@example.org"}, "Enrolled lee@example.org"},
+		{[]string{"course", "delete", "1"}, "!has learner records"},
+		{[]string{"course", "retire", "1"}, "is now retired"},
+		{[]string{"course", "publish", "1"}, "!cannot be published"},
+		{[]string{"course", "reinstate", "1"}, "is now published"},
+		{[]string{"course", "archive", "1"}, "is now archived"},
+		{[]string{"course", "restore", "1"}, "is now retired"},
+		{[]string{"course", "delete", "2"}, "!no course with id 2"},
+		{[]string{"course", "delete", "x"}, "!not a course id"},
+		{[]string{"course", "vanish", "1"}, "!want publish"},
+		{[]string{"import", "--publish", zip}, "(version 1, published)"},
+		{[]string{"course", "delete", "2"}, "Deleted course 2"},
+	}
+	for _, s := range steps {
+		out, _, err := lectern(t, data, s.args...)
+		if want, ok := strings.CutPrefix(s.want, "!"); ok {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: %q %v, want an error with %q", s.args, out, err, want)
+			}
+		} else if err != nil || !strings.Contains(out, s.want) {
+			t.Errorf("%v: %q %v, want %q", s.args, out, err, s.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "content", "2")); !os.IsNotExist(err) {
+		t.Errorf("content of the deleted course: %v", err)
 	}
 }

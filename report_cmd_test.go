@@ -24,7 +24,7 @@ func runReport(t *testing.T, data string, args ...string) (string, error) {
 
 func TestReportCommand(t *testing.T) {
 	data := t.TempDir()
-	if _, _, err := lectern(t, data, "import", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
+	if _, _, err := lectern(t, data, "import", "--publish", fixture.ZipDir(t, fixture.Package("scorm12-single"))); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []struct{ email, name string }{{"lee@example.org", "=cmd|' /C calc'!A0"}, {"kim@example.org", "<script>Kim"}} {

@@ -25,11 +25,14 @@ type running struct {
 	url string
 }
 
-func startLectern(t *testing.T) *running {
+func startLectern(t *testing.T, opts ...func(*lms.Config)) *running {
 	t.Helper()
 	cfg := lms.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Addr, cfg.ContentAddr = freeAddr(t), freeAddr(t)
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +76,14 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// link is a single-use sign-in link for email, opening course when not 0.
+// The user is enrolled in that course first, as an admin would assign it:
+// courses are for enrolled learners only.
 func (r *running) link(t *testing.T, email string, course uint) string {
 	t.Helper()
+	if course != 0 {
+		r.enrol(t, email, course)
+	}
 	l, err := r.app.LoginLink(context.Background(), email, course)
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +153,14 @@ func TestAdminImportsInBrowser(t *testing.T) {
 		}
 	}
 	browser.Screenshot(t, ctx, "admin-course")
+	// A new course is a draft: learners see it once it is published.
+	err = chromedp.Do(ctx,
+		chromedp.Click(css(`form[action="/admin/courses/1/status"] button`)),
+		chromedp.WaitVisible(css(".badge.course-published")),
+	)
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
 
 	bad := fixture.ZipFiles(t, map[string]string{"course.crs": "[Course]\nCourse_ID=X\n", "a.au": "x"})
 	err = chromedp.Do(ctx,
@@ -166,15 +183,15 @@ func TestAdminImportsInBrowser(t *testing.T) {
 	err = chromedp.Do(learner,
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(lec.link(t, "learner@example.org", 1)),
-		chromedp.WaitVisible(css(".tree")),
+		chromedp.WaitReady(css(".tree")), // the outline starts closed at phone width
 	)
 	if err != nil {
 		t.Fatalf("learner link: %v", err)
 	}
 	scoFrame(t, learner) // the SCO has started, so the player has shown its item
 	loc, _ = chromedp.Run(learner, chromedp.Location())
-	if !strings.HasSuffix(loc, "/courses/1") {
-		t.Errorf("learner link landed on %s, want /courses/1", loc)
+	if !strings.HasSuffix(loc, "/courses/1/play") {
+		t.Errorf("learner link landed on %s, want /courses/1/play (the launch redirects to the player)", loc)
 	}
 	browser.Screenshot(t, learner, "learner-course-phone")
 	// The first item asks the LMS to hide continue and previous (adlnav).
@@ -286,5 +303,13 @@ func TestPagesAccessibleOnPhone(t *testing.T) {
 	}
 	if problems, _ := chromedp.Run(anon, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
 		t.Errorf("/login: %v", problems)
+	}
+}
+
+// enrol enrols the user of email in a course, without a due date.
+func (r *running) enrol(t *testing.T, email string, course uint) {
+	t.Helper()
+	if _, _, err := r.app.EnrolEmail(context.Background(), course, email, lms.DueInput{}); err != nil {
+		t.Fatalf("enrol %s in course %d: %v", email, course, err)
 	}
 }

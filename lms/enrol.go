@@ -47,9 +47,7 @@ func (a *App) EnrolEmail(ctx context.Context, courseID uint, email string, in Du
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := a.Store.CourseByID(ctx, courseID); errors.Is(err, store.ErrNotFound) {
-		return nil, false, fmt.Errorf("no course with id %d", courseID)
-	} else if err != nil {
+	if err := a.enrollable(ctx, courseID); err != nil {
 		return nil, false, err
 	}
 	u, err := a.Store.UserByEmail(ctx, email)
@@ -71,9 +69,7 @@ func (a *App) EnrolGroupName(ctx context.Context, courseID uint, group string, i
 	if err != nil {
 		return 0, err
 	}
-	if _, err := a.Store.CourseByID(ctx, courseID); errors.Is(err, store.ErrNotFound) {
-		return 0, fmt.Errorf("no course with id %d", courseID)
-	} else if err != nil {
+	if err := a.enrollable(ctx, courseID); err != nil {
 		return 0, err
 	}
 	g, err := a.Store.GroupByName(ctx, strings.TrimSpace(group))
@@ -83,6 +79,23 @@ func (a *App) EnrolGroupName(ctx context.Context, courseID uint, group string, i
 		return 0, err
 	}
 	return a.Store.EnrolGroup(ctx, g.ID, courseID, r, a.Compliance.DueFor)
+}
+
+// enrollable checks that a course exists and is published.
+func (a *App) enrollable(ctx context.Context, courseID uint) error {
+	co, err := a.Store.CourseByID(ctx, courseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no course with id %d", courseID)
+	} else if err != nil {
+		return err
+	}
+	switch co.Status {
+	case store.CoursePublished:
+		return nil
+	case store.CourseDraft:
+		return fmt.Errorf("course %d is a draft: publish it first (lectern course publish %d)", courseID, courseID)
+	}
+	return fmt.Errorf("course %d is %s: nobody new can be enrolled", courseID, co.Status)
 }
 
 // AddGroup creates a group.

@@ -44,9 +44,15 @@ func (r *running) learner(t *testing.T, email string) *store.User {
 func (r *running) scoState(t *testing.T, u *store.User, courseID uint) (*store.Attempt, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
-	a, _, err := r.app.Store.OpenAttempt(ctx, u.ID, courseID)
+	// The latest attempt, read without opening one: an attempt the
+	// learner finished may be closed already (the learner is enrolled).
+	sit, err := r.app.Store.AttemptSituation(ctx, u.ID, courseID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	a := sit.Latest
+	if a == nil {
+		return nil, nil
 	}
 	rows, err := r.app.Store.ScoStates(ctx, a.ID)
 	if err != nil || len(rows) == 0 {
@@ -77,16 +83,10 @@ func scoFrame(t *testing.T, ctx context.Context) *chromedp.Node {
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#player-frame"))); err != nil {
 		t.Fatal(err)
 	}
-	var f *chromedp.Node
-	waitFor(t, "the SCO frame", 20*time.Second, func() bool {
-		var err error
-		f, err = browser.Frame(ctx, "#player-frame", "#sco")
-		if err != nil {
-			return false
-		}
-		_, err = browser.Eval[bool](ctx, f, `document.readyState === "complete" && location.pathname.startsWith("/c/")`)
-		return err == nil
-	})
+	f, _, err := browser.WaitInFrame[bool](ctx, 20*time.Second, `document.readyState === "complete" && location.pathname.startsWith("/c/")`, "#player-frame", "#sco")
+	if err != nil {
+		t.Fatalf("timed out waiting for the SCO frame: %v", err)
+	}
 	return f
 }
 
@@ -276,11 +276,8 @@ func TestGolfResume(t *testing.T) {
 			if _, err := browser.Eval[bool](ctx, sco, `(doNext(), doNext(), doNext(), currentPage === 3)`); err != nil {
 				t.Fatal(err)
 			}
-			// Save and leave: the LMS page goes back to the course list.
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)),
-				chromedp.WaitVisible(chromedp.CSS(".cards, main > p"))); err != nil {
-				t.Fatal(err)
-			}
+			// Exit before finishing asks; "Save and leave" goes to the end page.
+			leaveUnfinished(t, ctx)
 			a, v := lec.scoState(t, u, id)
 			if v[tc.loc] != "3" || !a.Suspended {
 				t.Fatalf("after save and leave: location %q suspended %v, want 3 and true", v[tc.loc], a.Suspended)
@@ -297,8 +294,9 @@ func TestGolfResume(t *testing.T) {
 			if _, err := browser.Eval[bool](ctx, sco, `(() => { while (currentPage < pageArray.length - 1) doNext(); return reachedEnd; })()`); err != nil {
 				t.Fatal(err)
 			}
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="exitAll"]`)),
-				chromedp.WaitVisible(chromedp.CSS(".cards, main > p"))); err != nil {
+			// Finished: Exit asks nothing.
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-exit]`)),
+				chromedp.WaitVisible(chromedp.CSS(".course-end"))); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "the completed attempt", 10*time.Second, func() bool {
@@ -344,7 +342,7 @@ func TestGolfMultiSCO(t *testing.T) {
 	if third == first {
 		t.Fatal("Next did not move on")
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".cards"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".course-end"))); err != nil {
 		t.Fatal(err)
 	}
 	a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
@@ -397,6 +395,7 @@ func TestEveryGolfPackage(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(zip), ".zip")
 		t.Run(name, func(t *testing.T) {
 			id := lec.importZip(t, zip)
+			lec.enrol(t, u.Email, id)
 			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
 				t.Fatal(err)
 			}
@@ -408,9 +407,7 @@ func TestEveryGolfPackage(t *testing.T) {
 			if status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#player-status"))); strings.TrimSpace(status) != "" {
 				t.Errorf("player says %q", status)
 			}
-			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".cards"))); err != nil {
-				t.Fatal(err)
-			}
+			leaveUnfinished(t, ctx)
 			a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
 			if err != nil {
 				t.Fatal(err)
@@ -427,5 +424,61 @@ func TestEveryGolfPackage(t *testing.T) {
 				t.Errorf("relaunch opened %q, want %q", got, first)
 			}
 		})
+	}
+}
+
+// leaveUnfinished saves and leaves a course the learner has not finished:
+// "Save and leave" in a course of several SCOs; in a one-SCO course its Exit,
+// which asks first, then "Save and leave" in the question. The end page
+// follows.
+func leaveUnfinished(t *testing.T, ctx context.Context) {
+	t.Helper()
+	single, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("[data-exit]") !== null`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`))}
+	if single {
+		steps = []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS(`[data-exit]`)), chromedp.WaitVisible(chromedp.CSS(`#player-confirm[open]`)),
+			chromedp.Click(chromedp.CSS(`#confirm-save`))}
+	}
+	if err := chromedp.Do(ctx, append(steps, chromedp.WaitVisible(chromedp.CSS(".course-end")))...); err != nil {
+		t.Fatalf("save and leave: %v", err)
+	}
+}
+
+// TestPlayerReload: reloading the player page is a plain GET (the launch
+// POST redirected to /courses/:id/play), so the browser asks nothing and
+// the course opens again where the learner was: here the SCO saved and
+// ended its session as the page unloaded, and the reload resumes it.
+func TestPlayerReload(t *testing.T) {
+	lec := startLectern(t)
+	id := lec.importZip(t, fixture.ZipDir(t, fixture.Package("unload-sco12")))
+	u := lec.learner(t, "lee@example.org")
+	ctx := browser.New(t, 2*time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	sco := scoFrame(t, ctx)
+	if _, err := browser.Eval[string](ctx, sco, `document.body.dataset.ready`); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("/courses/%d/play", id)
+	if path, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); path != want {
+		t.Fatalf("the player is at %q, want %q (the launch POST redirects)", path, want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	sco = scoFrame(t, ctx)
+	if _, err := browser.Eval[string](ctx, sco, `document.body.dataset.ready`); err != nil {
+		t.Fatal(err)
+	}
+	if path, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); path != want {
+		t.Errorf("after the reload the page is at %q, want %q", path, want)
+	}
+	entry, err := browser.Eval[string](ctx, sco, `api.LMSGetValue("cmi.core.entry") + " " + api.LMSGetValue("cmi.core.lesson_location")`)
+	if err != nil || entry != "resume slide-7" {
+		t.Errorf("the reloaded SCO reads entry and location %q (%v), want \"resume slide-7\"", entry, err)
 	}
 }

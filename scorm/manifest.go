@@ -376,6 +376,14 @@ func (ps *parser) manifest(root *etree.Element) (*Package, error) {
 			ps.collection[s.ID] = s
 			p.SequencingCollection = append(p.SequencingCollection, s)
 		}
+		for _, s := range p.SequencingCollection {
+			switch {
+			case s.IDRef == s.ID:
+				ps.warnf("the sequencing collection set %q refers to itself; the reference is ignored", s.ID)
+			case s.IDRef != "":
+				ps.warnf("the sequencing collection set %q refers to %q, but sets of the collection cannot refer to others (cyclic or chained IDRef); the reference is ignored", s.ID, s.IDRef)
+			}
+		}
 	}
 
 	if res := elChild(root, "resources"); res != nil {

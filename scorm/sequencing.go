@@ -5,6 +5,7 @@ package scorm
 // the rules; that is the sequencing engine's job.
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -337,7 +338,7 @@ func (ps *parser) sequencingRule(el *etree.Element, actions []string, where stri
 		r.ConditionCombination = ps.vocabAttr(rc, "conditionCombination", "all", combinationVocab, where)
 		for _, c := range elChildren(rc, "ruleCondition") {
 			r.Conditions = append(r.Conditions, RuleCondition{
-				ReferencedObjective: elAttr(c, "referencedObjective"),
+				ReferencedObjective: objectiveRef(elAttr(c, "referencedObjective")),
 				MeasureThreshold:    ps.floatAttr(c, "measureThreshold", 0, where),
 				Operator:            ps.vocabAttr(c, "operator", "noOp", operatorVocab, where),
 				Condition:           ps.required(c, "condition", ruleConditionVocab, where),
@@ -402,7 +403,7 @@ func (ps *parser) objectives(el *etree.Element, where string) (*Objective, []Obj
 
 func (ps *parser) objective(el *etree.Element, where string) Objective {
 	o := Objective{
-		ID:                   elAttr(el, "objectiveID"),
+		ID:                   objectiveRef(elAttr(el, "objectiveID")),
 		SatisfiedByMeasure:   ps.boolAttr(el, "satisfiedByMeasure", false, where),
 		MinNormalizedMeasure: 1,
 	}
@@ -416,7 +417,7 @@ func (ps *parser) objective(el *etree.Element, where string) Objective {
 	}
 	for _, m := range elChildren(el, "mapInfo") {
 		mi := MapInfo{
-			TargetObjectiveID:      elAttr(m, "targetObjectiveID"),
+			TargetObjectiveID:      objectiveRef(elAttr(m, "targetObjectiveID")),
 			ReadSatisfiedStatus:    ps.boolAttr(m, "readSatisfiedStatus", true, where),
 			ReadNormalizedMeasure:  ps.boolAttr(m, "readNormalizedMeasure", true, where),
 			WriteSatisfiedStatus:   ps.boolAttr(m, "writeSatisfiedStatus", false, where),
@@ -434,14 +435,14 @@ func (ps *parser) objective(el *etree.Element, where string) Objective {
 func (ps *parser) adlObjectives(el *etree.Element, where string) []ADLObjective {
 	var out []ADLObjective
 	for _, c := range elChildren(el, "objective") {
-		o := ADLObjective{ObjectiveID: elAttr(c, "objectiveID")}
+		o := ADLObjective{ObjectiveID: objectiveRef(elAttr(c, "objectiveID"))}
 		if o.ObjectiveID == "" {
 			ps.warnf("%s: an adlseq:objective has no objectiveID; ignoring it", where)
 			continue
 		}
 		for _, m := range elChildren(c, "mapInfo") {
 			mi := ADLMapInfo{
-				TargetObjectiveID:     elAttr(m, "targetObjectiveID"),
+				TargetObjectiveID:     objectiveRef(elAttr(m, "targetObjectiveID")),
 				ReadRawScore:          ps.boolAttr(m, "readRawScore", true, where),
 				ReadMinScore:          ps.boolAttr(m, "readMinScore", true, where),
 				ReadMaxScore:          ps.boolAttr(m, "readMaxScore", true, where),
@@ -482,4 +483,15 @@ func (ps *parser) required(el *etree.Element, name string, vocab []string, where
 		ps.warnf("%s: <%s %s=%q> is not one of %s", where, el.Tag, name, v, strings.Join(vocab, ", "))
 	}
 	return c
+}
+
+// objectiveRef normalises an objective identifier (an xs:anyURI): percent
+// escapes are decoded and white space collapsed, so that "obj%201",
+// " obj 1" and "obj  1" name the same objective, as cmi.objectives ids do.
+func objectiveRef(s string) string {
+	s = strings.TrimSpace(s)
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u
+	}
+	return strings.Join(strings.Fields(s), " ")
 }

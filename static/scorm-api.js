@@ -6,7 +6,7 @@
 //
 // Accepted changes go to /rt/commit in batches numbered seq = last + 1, which
 // do not change once formed (but for dropping a value the server refused), are
-// stored in localStorage (lectern:pending:<token>)
+// stored in localStorage sealed (lectern:sealed:<random id>, see sealedStore)
 // until acknowledged, and are sent in order: synchronously on Commit and
 // Terminate, so that the answer is true; asynchronously after SetValue
 // (autocommit, retried with backoff); with keepalive requests while the page
@@ -17,7 +17,8 @@
 // part; boot() at the bottom wires it to the page when #lectern-config exists.
 "use strict";
 (() => {
-  const PENDING = "lectern:pending:"; // localStorage key prefix, + launch token
+  const PENDING = "lectern:pending:"; // before sealing: + launch token, in plain text (only read, to recover)
+  const SEALED = "lectern:sealed:"; // + a random id per player frame, see sealedStore
   const SUPERSEDED = "This course was opened in another window; this window can no longer save progress.";
   const UNREACHABLE = "The server could not be reached; the changes are kept in this browser and will be sent again.";
 
@@ -510,11 +511,132 @@
     }
   }
 
-  // recover sends every batch left in storage by earlier player frames (any
-  // launch token) in order, before a new launch starts. Acknowledged and
-  // hopeless batches are removed; on a network error the rest of that token
-  // stays for the next load.
-  async function recover({ storage = localStore(), transport, url }) {
+  // ---- Sealed storage.
+  //
+  // Every package runs on the one content origin, so every package can read
+  // its localStorage. Pending batches hold the launch token, which is all a
+  // commit needs: stored in plain text, another course's package could read
+  // them and commit as that launch. So they are sealed (AES-GCM) with a key
+  // the LMS derives for the learner and the course and hands to the player
+  // frame in its URL's fragment (never sent to a server, never stored). A
+  // package can read only what its own player frame holds: its own course's
+  // key; other courses' batches are opaque to it, and any change to them
+  // makes them fail to open. The next load of the same course opens them and
+  // sends them (acknowledged ones are acknowledged again, then removed).
+  // Where WebCrypto is missing (a page not served over https), batches live
+  // in memory only.
+
+  function toBase64(u8) {
+    let s = "";
+    for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode.apply(null, u8.subarray(i, i + 0x8000));
+    return btoa(s);
+  }
+
+  function fromBase64(text) {
+    const b = atob(text), u8 = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) u8[i] = b.charCodeAt(i);
+    return u8;
+  }
+
+  // sealedStore keeps lists of batches in storage, each under an id and
+  // sealed with the key (64 hex digits). It resolves to null when it cannot
+  // seal: no storage, no key, no WebCrypto.
+  async function sealedStore(storage, hex) {
+    if (!storage || !/^[0-9a-f]{64}$/.test(hex || "") || !(window.crypto && crypto.subtle)) return null;
+    const raw = new Uint8Array(hex.match(/../g).map((h) => parseInt(h, 16)));
+    const key = await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+    const enc = new TextEncoder(), dec = new TextDecoder();
+    let chain = Promise.resolve();
+    async function seal(id, json) {
+      const iv = crypto.getRandomValues(new Uint8Array(12));
+      const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(id) }, key, enc.encode(json)));
+      const out = new Uint8Array(iv.length + ct.length);
+      out.set(iv);
+      out.set(ct, iv.length);
+      return toBase64(out);
+    }
+    const vault = {
+      // write replaces the list under id (an empty list removes it); writes
+      // land in the order they were made.
+      write(id, list) {
+        const json = list.length ? JSON.stringify(list) : "";
+        chain = chain.then(async () => {
+          try {
+            if (!json) storage.removeItem(SEALED + id);
+            else storage.setItem(SEALED + id, await seal(id, json));
+          } catch (_) {
+            // Storage full or disabled: the batches still live in memory.
+          }
+        });
+        return chain;
+      },
+      // read opens the list under id; null when there is none or it does not
+      // open with this key (another course's, or tampered with).
+      async read(id) {
+        await chain; // what was written is read back
+        try {
+          const u8 = fromBase64(storage.getItem(SEALED + id) || "");
+          if (u8.length < 13) return null;
+          const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: u8.subarray(0, 12), additionalData: enc.encode(id) }, key, u8.subarray(12));
+          const list = JSON.parse(dec.decode(plain));
+          return Array.isArray(list) ? list : null;
+        } catch (_) {
+          return null;
+        }
+      },
+      // settled resolves once every write made so far is in storage.
+      settled: () => chain,
+      // all opens every list this key opens: [{id, list}].
+      async all() {
+        const ids = [];
+        try {
+          for (let i = 0; i < storage.length; i++) {
+            const k = storage.key(i);
+            if (k && k.startsWith(SEALED)) ids.push(k.slice(SEALED.length));
+          }
+        } catch (_) {
+          return [];
+        }
+        const out = [];
+        for (const id of ids) {
+          const list = await vault.read(id);
+          if (list) out.push({ id, list });
+        }
+        return out;
+      },
+    };
+    return vault;
+  }
+
+  const newId = () => toBase64(crypto.getRandomValues(new Uint8Array(12))).replace(/[+/=]/g, (c) => ({ "+": "-", "/": "_", "=": "" })[c]);
+
+  // recover sends every batch that earlier player frames of this course left
+  // sealed in the vault, in order, before a new launch starts. Acknowledged
+  // batches (also those a closing page sent with keepalive) and hopeless
+  // ones are removed; on a network error the rest stays for the next load.
+  async function recover({ vault, transport, url }) {
+    if (!vault) return;
+    for (const { id, list: found } of await vault.all()) {
+      let list = found;
+      while (list.length) {
+        const batch = list[0];
+        const res = await transport.send(url, batch, "async");
+        const out = outcome(res);
+        if (out === "retry") break;
+        // Re-read before writing: a live window may have added batches.
+        const now = (await vault.read(id)) || [];
+        const same = (b) => b.token === batch.token && b.seq === batch.seq;
+        if (out === "ok") list = now.filter((b) => !same(b));
+        else if (out === "refused") list = now.map((b) => (same(b) ? withoutRefused(b, res.body) : b)).filter(Boolean);
+        else list = now.filter((b) => b.token !== batch.token); // fatal: that launch can never take them
+        await vault.write(id, list);
+      }
+    }
+  }
+
+  // recoverPlain sends, and removes, the batches an earlier Lectern left in
+  // plain text (lectern:pending:<token>); nothing is stored that way now.
+  async function recoverPlain({ storage = localStore(), transport, url }) {
     if (!storage) return;
     const keys = [];
     for (let i = 0; i < storage.length; i++) {
@@ -593,16 +715,17 @@
   //   nav                the server's nav object (request_valid answers)
   //   transport          {send(url, body, mode)}, see httpTransport
   //   token, seq, url    launch token, last applied seq, commit endpoint
-  //   storage            localStorage or a stand-in (null: memory only)
+  //   vault, id          where batches are kept until acknowledged (see
+  //                      sealedStore; null: memory only), and under what id
   //   timing             {debounce, maxWait, retryMin, retryMax} in ms, false: no autocommit
-  //   onNav(nav), onTerminated(request|null), onFatal(message)
+  //   onNav(nav), onTerminated(request|null), onFatal(message),
+  //   onValue(element, value) after each accepted SetValue
   function create(opts) {
     const { schema, transport, token = "", url = "/rt/commit" } = opts;
-    const storage = opts.storage === undefined ? localStore() : opts.storage;
+    const vault = opts.vault || null, id = opts.id || newId();
     const timing = opts.timing === false ? null
       : { debounce: 5000, maxWait: 60000, retryMin: 1000, retryMax: 60000, ...opts.timing };
     const dm = model(schema, opts.state);
-    const key = PENDING + token;
     let nav = opts.nav || {};
     let phase = 0, lastErr = 0, diag = "";
     let draft = []; // changes accepted since the last batch
@@ -619,7 +742,7 @@
     const inflight = new Set(); // seqs with a keepalive request in flight
 
     const setErr = (code, text) => { lastErr = code; diag = text; };
-    const save = () => storage && writePending(storage, key, queue);
+    const save = () => vault && vault.write(id, queue.map((b) => ({ ...b })));
 
     function enter(call) {
       const c = schema.callCodes[call][phase];
@@ -869,6 +992,9 @@
         }
         draft.push({ element: name, value: val });
         changed();
+        if (opts.onValue && !leaving) {
+          try { opts.onValue(name, val); } catch (_) { /* the player's display only */ }
+        }
         return "true";
       },
       Commit(param) {
@@ -954,6 +1080,9 @@
     const sco = document.getElementById("sco");
     const status = document.getElementById("lectern-status");
     const transport = httpTransport();
+    // The sealing key comes in the fragment of this frame's URL, from the
+    // LMS's player page (see sealedStore).
+    const sealKey = new URLSearchParams(location.hash.slice(1)).get("k") || "";
     const post = (msg) => {
       if (window.parent !== window) window.parent.postMessage(msg, cfg.lmsOrigin);
     };
@@ -967,8 +1096,22 @@
     async function start() {
       const schemaP = fetch(cfg.schema).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status))));
       schemaP.catch(() => {}); // awaited below
-      await recover({ transport, url: cfg.commit });
+      let vault = null;
+      try {
+        vault = await sealedStore(localStore(), sealKey);
+      } catch (_) {
+        // No sealing here: batches live in memory only.
+      }
+      await recoverPlain({ transport, url: cfg.commit });
+      await recover({ vault, transport, url: cfg.commit });
       const res = await transport.send(cfg.start, { token: cfg.token }, "async");
+      if (res.status === 409 && res.body.reason === "terminated") {
+        // The session ended as this frame loaded (the SCO finished on
+        // unload and the page was reloaded): the player opens it again.
+        say(res.body.error || "This session has ended.");
+        post({ type: "lectern:ended", message: res.body.error });
+        return;
+      }
       if (res.status !== 200) {
         failed(res.body.error || (res.status ? `The course could not start (${res.status}).` : "The server could not be reached."));
         return;
@@ -986,19 +1129,36 @@
         return;
       }
       session = create({
-        schema, state: launch.state, nav: launch.nav, seq: launch.seq, token: cfg.token, url: cfg.commit, transport,
+        schema, state: launch.state, nav: launch.nav, seq: launch.seq, token: cfg.token, url: cfg.commit, transport, vault,
         onNav: (n) => {
           nav = n;
           post({ type: "lectern:nav-state", nav });
         },
-        onTerminated: (request) => { if (request) navigate(request, false); },
+        onTerminated: (request) => {
+          if (request) navigate(request, false);
+          else if (!navigating && !playerLeaving) post({ type: "lectern:terminated" });
+        },
+        onValue: (element) => {
+          if (!playerLeaving && /status$/.test(element)) post({ type: "lectern:progress", progress: progressOf(session.state().values) });
+        },
         onFatal: failed,
       });
       nav = launch.nav || {};
       window[schema.apiName] = session.api;
       watchDismissal();
       sco.src = launch.launch;
-      post({ type: "lectern:launched", item: launch.item, nav: launch.nav });
+      post({ type: "lectern:launched", item: launch.item, nav: launch.nav, progress: progressOf((launch.state || {}).values || {}) });
+    }
+
+    // progressOf is what the SCO has reported, for the player's outline and
+    // its question before leaving: {completion, success}.
+    function progressOf(values) {
+      const ls = values["cmi.core.lesson_status"];
+      if (ls) {
+        return { completion: ["passed", "completed", "failed"].includes(ls) ? "completed" : ls,
+          success: ls === "passed" || ls === "failed" ? ls : "unknown" };
+      }
+      return { completion: values["cmi.completion_status"] || "unknown", success: values["cmi.success_status"] || "unknown" };
     }
 
     // scoWindow is the SCO frame's window while it shows a page we may watch.
@@ -1089,12 +1249,21 @@
         }
         const res = await transport.send(cfg.nav, { token: cfg.token, request }, "async");
         if (res.status === 200 && res.body.player) {
-          location.replace(res.body.player);
+          location.replace(res.body.player + (sealKey ? "#k=" + sealKey : ""));
         } else if (res.status === 200 && res.body.end) {
           sco.src = "about:blank";
           sco.hidden = true;
           say("You have left the course.");
           post({ type: "lectern:end", suspended: !!res.body.suspended });
+        } else if (res.status === 200 && res.body.none) {
+          // Nothing delivered and the session goes on: the learner
+          // chooses next; this launch carries that request.
+          sco.src = "about:blank";
+          sco.hidden = true;
+          nav = res.body.nav || {};
+          session.setNav(nav);
+          say("Choose what to do next from the course outline.");
+          post({ type: "lectern:idle", nav });
         } else {
           post({ type: "lectern:error", message: res.body.error || "That navigation request is not allowed now." });
           if (fromLMS) location.reload(); // stay: relaunch the SCO we unloaded
@@ -1119,7 +1288,7 @@
     start().catch((e) => failed(`The course could not start: ${e.message}`));
   }
 
-  window.LecternRuntime = { create, recover, httpTransport };
+  window.LecternRuntime = { create, recover, recoverPlain, sealedStore, httpTransport };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
   else boot();
 })();

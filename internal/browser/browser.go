@@ -30,9 +30,36 @@ func Path() string {
 	return ""
 }
 
+// Option changes how a browser starts.
+type Option func(profile string, opts *[]chromedp.ExecAllocatorOption) error
+
+// BlockThirdPartyCookies sets the profile's "Block third-party cookies"
+// preference, as a user (or Safari, always) does: sites framed by other
+// sites get no cookies. Tests check that it took effect.
+func BlockThirdPartyCookies() Option {
+	return func(profile string, _ *[]chromedp.ExecAllocatorOption) error {
+		if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o755); err != nil {
+			return err
+		}
+		prefs := `{"profile":{"cookie_controls_mode":1,"block_third_party_cookies":true}}`
+		return os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(prefs), 0o644)
+	}
+}
+
+// SameProcessFrames keeps cross-site frames in the page's process, so that
+// tests can look inside them (Frame, Eval); it changes no cookie or storage
+// rule.
+func SameProcessFrames() Option {
+	return func(_ string, opts *[]chromedp.ExecAllocatorOption) error {
+		*opts = append(*opts, chromedp.Flag("disable-site-isolation-trials", true),
+			chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"))
+		return nil
+	}
+}
+
 // New returns a chromedp context for one fresh browser with its own profile,
 // closed when the test ends. The timeout bounds the whole test's browsing.
-func New(t testing.TB, timeout time.Duration) context.Context {
+func New(t testing.TB, timeout time.Duration, options ...Option) context.Context {
 	t.Helper()
 	path := Path()
 	if path == "" {
@@ -41,6 +68,7 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		}
 		t.Skip("SKIP browser test: Chromium not found (install chromium, or set LECTERN_TEST_CHROMIUM)")
 	}
+	profile := filepath.Join(t.TempDir(), "profile")
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Flag("headless", true),
@@ -52,8 +80,13 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
+	}
+	for _, o := range options {
+		if err := o(profile, &opts); err != nil {
+			t.Fatal(err)
+		}
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)

@@ -163,3 +163,16 @@ func (l *Lectern) AddLearner(ctx context.Context, email, name string) (*Learner,
 func (l *Lectern) Link(ctx context.Context, who *Learner, courseID uint) (string, error) {
 	return l.App.LoginLink(ctx, who.Email, courseID)
 }
+
+// Enrol enrols the learner in a course, as an admin would assign it: courses
+// are for enrolled learners only. Enrolling again changes nothing.
+func (l *Lectern) Enrol(ctx context.Context, who *Learner, courseID uint) error {
+	u, err := l.App.Store.UserByEmail(ctx, who.Email)
+	if err != nil {
+		return err
+	}
+	if _, _, err := l.App.Store.Enrol(ctx, u.ID, courseID, nil); err != nil {
+		return fmt.Errorf("enrol %s in course %d: %w", who.Email, courseID, err)
+	}
+	return nil
+}

@@ -18,7 +18,8 @@ const (
 	// Nav triggers a learner navigation event (continue, previous,
 	// exitAll, suspendAll) through the player's controls.
 	Nav StepKind = "nav"
-	// Exit leaves the course (an Exit All event) and waits for the end of
+	// Exit leaves the course (an Exit All event) through the player's exit
+	// control (Finish; a one-SCO course's Exit) and waits for the end of
 	// the session.
 	Exit StepKind = "exit"
 	// ExitIfActive exits when the session is still active.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +91,10 @@ type Runner struct {
 }
 
 const binding = "__ctsEvent"
+
+// playerPath is the player page; the session has ended when the top page
+// is anything else (the course's result page, the learner's home).
+var playerPath = regexp.MustCompile(`^/courses/[0-9]+(/start|/play)?$`)
 
 // event is a message from driver.js, or one the runner makes from CDP events
 // (t = "main": the top page navigated; t = "dialog").
@@ -388,7 +393,7 @@ func (s *session) next(idle time.Duration, what string, args ...any) (*event, er
 			s.topNav = true
 			u, _ := url.Parse(e.URL)
 			was := s.active
-			s.active = u != nil && strings.HasPrefix(u.Path, "/courses/")
+			s.active = u != nil && playerPath.MatchString(u.Path)
 			if was == s.active {
 				continue
 			}
@@ -662,7 +667,7 @@ func (s *session) step(st Step) error {
 		}
 		fallthrough
 	case Exit:
-		if err := s.click("exitAll"); err != nil {
+		if err := s.exit(); err != nil {
 			return err
 		}
 		// After the last visit the verdict is final (FORMAT.md §1, step 7):
@@ -701,14 +706,17 @@ func (s *session) ended(what string, strict bool) error {
 	return nil
 }
 
-// launch opens a package as the learner: the first time with a sign-in link,
-// later by going to the course page.
+// launch opens a package as the learner, enrolled in it first: the first
+// time with a sign-in link, later by going to the course page.
 func (s *session) launch(pkg string) error {
 	c := s.courses[pkg]
 	if c == nil {
 		return s.fail("package %s is not part of this test case", pkg)
 	}
 	s.course = c
+	if err := s.r.LMS.Enrol(s.ctx, s.who, c.ID); err != nil {
+		return err
+	}
 	target := fmt.Sprintf("%s/courses/%d", s.r.LMS.URL, c.ID)
 	if !s.opened {
 		link, err := s.r.LMS.Link(s.ctx, s.who, c.ID)
@@ -726,6 +734,37 @@ func (s *session) launch(pkg string) error {
 	}
 	if res.ErrorText != "" {
 		return s.fail("open %s: %s", pkg, res.ErrorText)
+	}
+	return s.startAgainIfFinished(c)
+}
+
+// startAgainIfFinished: a course whose attempt is finished opens a page
+// that offers to review it or start again; relaunching a package is
+// starting again, as a tester would choose there.
+func (s *session) startAgainIfFinished(c *Course) error {
+	sel, _ := json.Marshal(fmt.Sprintf(`form[action="/courses/%d/start"]`, c.ID))
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		got, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(() => {
+  if (document.readyState !== "complete") return "wait";
+  if (document.querySelector("form[data-auto-launch]")) return "wait"; // the course page POSTs the launch
+  if (document.getElementById("player")) return "player";
+  if (document.querySelector("form[data-auto-launch]")) return "wait"; // the course page, posting itself to open the course
+  const f = document.querySelector(`+string(sel)+`);
+  if (f) { f.submit(); return "started"; }
+  return "other";
+})()`))
+		if err == nil && got != "wait" {
+			if got == "started" {
+				s.trace("tester: the attempt was finished; start again")
+			}
+			return nil
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-s.ctx.Done():
+			return s.fail("stopped while opening %s", c.Package)
+		}
 	}
 	return nil
 }
@@ -914,6 +953,11 @@ func (s *session) click(kind string) error {
   if (b.disabled) return "disabled";
   if (!b.getClientRects().length) return "hidden";
   b.click();
+  // The player asks before a request that ends the session while the
+  // content has not finished; the tester means the request, so it goes on.
+  const d = document.getElementById("player-confirm");
+  const go = document.getElementById("confirm-go");
+  if (d && d.open && go && !go.hidden) go.click();
   return "ok";
 })(`+string(k)+`)`))
 	if err != nil {
@@ -923,6 +967,51 @@ func (s *session) click(kind string) error {
 		return s.fail("the tester cannot trigger %s: the player's control is %s", kind, got)
 	}
 	return nil
+}
+
+// exit leaves the course as a learner would, to end the session (an Exit
+// All event). A course of several SCOs has a Finish control (exitAll); a
+// course of one SCO shows only Exit, which ends the course when the content
+// has finished and otherwise asks first, offering to save and leave
+// (suspendAll) or stay: the tester leaves. The player may already be
+// leaving by itself (the one SCO terminated without a request): then the
+// page is gone or busy, and ended waits for the end as strictly as ever.
+func (s *session) exit() error {
+	got, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(() => {
+  if (!document.getElementById("player")) return "gone";
+  const d = document.getElementById("player-confirm");
+  const answer = (pressed) => {
+    if (!d || !d.open) return "pressed " + pressed;
+    const go = document.getElementById("confirm-go"), save = document.getElementById("confirm-save");
+    if (go && !go.hidden) { go.click(); return "pressed " + pressed + ", answered " + go.textContent; }
+    if (save && !save.hidden) { save.click(); return "pressed " + pressed + ", answered " + save.textContent; }
+    return "pressed " + pressed + ", the question offers no way out";
+  };
+  const all = document.querySelector('[data-nav="exitAll"]');
+  if (all) {
+    if (all.disabled) return "disabled";
+    if (!all.getClientRects().length) return "hidden";
+    all.click();
+    return answer(all.textContent);
+  }
+  const one = document.querySelector("[data-exit]");
+  if (!one) return "missing";
+  if (one.disabled) return "disabled";
+  if (!one.getClientRects().length) return "hidden";
+  one.click();
+  return answer(one.textContent);
+})()`))
+	if err != nil {
+		// The page navigated away while the tester pressed: the session is
+		// ending; ended decides.
+		s.trace("tester: exit: %v", err)
+		return nil
+	}
+	if got == "gone" || strings.HasPrefix(got, "pressed ") && !strings.HasSuffix(got, "no way out") {
+		s.trace("tester: %s", got)
+		return nil
+	}
+	return s.fail("the tester cannot exit the course: the player's exit control is %s", got)
 }
 
 // choose makes a choice navigation request through the outline.

@@ -338,3 +338,40 @@ func TestPlans(t *testing.T) {
 		t.Errorf("RelaunchOB3b launches %q", p[2].Arg)
 	}
 }
+
+// TestChains: the test cases that share global objectives run in suite
+// order as one learner; a package whose objectives stay in its attempt
+// (objectivesGlobalToSystem="false", OB-03b, SX-11b) joins no chain.
+func TestChains(t *testing.T) {
+	s := loadSuite(t)
+	var cases []*TestCase
+	for _, tc := range s.Cases {
+		if !isRTE(tc.ID) {
+			cases = append(cases, tc)
+		}
+	}
+	chains, err := s.Chains(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	n := 0
+	for _, c := range chains {
+		n += len(c)
+		if len(c) > 1 {
+			got[ids(c)] = true
+		}
+	}
+	if n != len(cases) {
+		t.Errorf("chains hold %d test cases, want %d", n, len(cases))
+	}
+	want := []string{"CO-07a CO-07b", "OB-03a OB-03c", "OB-08a OB-08b", "OB-09a OB-09b", "SX-11a SX-11c"}
+	for _, w := range want {
+		if !got[w] {
+			t.Errorf("no chain %q; chains %v", w, got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("chains %v, want %v", got, want)
+	}
+}

@@ -1,5 +1,6 @@
-// Package account holds the credentials logic: password hashing, random
-// tokens and sign-in throttling. It knows nothing of HTTP or the database.
+// Package account holds the credentials logic: password hashing and random
+// tokens. It knows nothing of HTTP or the database (sign-in throttling
+// counts in the database: store.Throttle).
 package account
 
 import (

@@ -55,6 +55,11 @@ type Report struct {
 }
 
 func (r Report) String() string {
+	if r.RawPerSec == 0 { // against a running server: no raw comparison
+		return fmt.Sprintf("learners %d: %d commits in %v = %.0f commits/s, p50 %v, p99 %v, errors %d (payload %d bytes)",
+			r.Learners, r.Commits, r.Duration.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
+			r.P99.Round(10*time.Microsecond), r.Errors, r.PayloadLen)
+	}
 	return fmt.Sprintf("learners %d: %d commits in %v = %.0f commits/s, p50 %v, p99 %v, errors %d; raw SQLite upsert (same %d-byte payload, WAL, synchronous=FULL): %.0f/s; ratio %.2f",
 		r.Learners, r.Commits, r.Duration.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
 		r.P99.Round(10*time.Microsecond), r.Errors, r.PayloadLen, r.RawPerSec, r.PerSecond/r.RawPerSec)
@@ -223,11 +228,78 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 			return Report{}, err
 		}
 	}
+	r, err := load(ctx, learners, opt.Duration)
+	if err != nil {
+		return r, err
+	}
+	payload, _ := json.Marshal(Payload(1))
+	r.RawPerSec, err = RawUpserts(ctx, filepath.Join(opt.DataDir, "raw.db"), payload, min(opt.Duration, 5*time.Second), opt.Learners)
+	return r, err
+}
+
+// Target is a running Lectern that a load generator in another process
+// drives: its content origin (or a proxy in front of several instances),
+// and its database and data folder, where the generator puts the bench
+// course and its learners and opens their launches before it loads.
+type Target struct {
+	ContentURL string // e.g. http://127.0.0.1:8081
+	DB         string // the server's --db: a postgres:// URL or an SQLite file
+	DataDir    string // the server's --data: the course goes into its content folder
+}
+
+// RunAgainst loads a running Lectern (see Target) with opt.Learners
+// concurrent learners for opt.Duration. The generator shares no process
+// with the server, so its figures are the server's, not the server's
+// minus the generator's share of the processors. New learners are made
+// for each run (their emails carry the time); nothing is removed after.
+func RunAgainst(ctx context.Context, t Target, opt Options) (Report, error) {
+	st, err := store.Open(t.DB)
+	if err != nil {
+		return Report{}, err
+	}
+	defer st.Close()
+	contentDir := filepath.Join(t.DataDir, "content")
+	im := &course.Importer{Store: st, ContentDir: contentDir, StagingDir: filepath.Join(t.DataDir, "staging"), Limits: scorm.DefaultLimits()}
+	zipDir, err := os.MkdirTemp("", "lectern-bench-")
+	if err != nil {
+		return Report{}, err
+	}
+	defer os.RemoveAll(zipDir)
+	zipPath := filepath.Join(zipDir, "bench.zip")
+	if err := writeZip(zipPath, map[string]string{"imsmanifest.xml": manifest, "index.html": "<p>quiz</p>"}); err != nil {
+		return Report{}, err
+	}
+	res, err := im.Import(ctx, zipPath, course.Options{})
+	if err != nil {
+		return Report{}, err
+	}
+	rt := &runtime.Service{Store: st, ContentDir: contentDir, LaunchTTL: time.Hour, SuspendDataMax: 64000,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	e := &Env{Store: st, Runtime: rt, ContentURL: strings.TrimRight(t.ContentURL, "/"), Course: *res.ID}
+	run := time.Now().UnixNano()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Learners * 2}}
+	learners := make([]*Learner, opt.Learners)
+	for i := range learners {
+		u := &store.User{Email: fmt.Sprintf("learner%d-%d@bench.test", i, run), Name: fmt.Sprintf("Learner %d", i), PasswordHash: "x"}
+		if err := st.CreateUser(ctx, u); err != nil {
+			return Report{}, err
+		}
+		e.Users = append(e.Users, u)
+		if learners[i], err = e.Launch(i, client); err != nil {
+			return Report{}, fmt.Errorf("bench: launching at %s: %w", e.ContentURL, err)
+		}
+	}
+	return load(ctx, learners, opt.Duration)
+}
+
+// load has every learner commit back to back for d and measures.
+func load(ctx context.Context, learners []*Learner, d time.Duration) (Report, error) {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
 		errs      atomic.Int64
 		wg        sync.WaitGroup
+		err       error
 	)
 	// A hundred distinct commits, encoded once.
 	payloads := make([][]byte, 100)
@@ -236,7 +308,7 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 			return Report{}, err
 		}
 	}
-	deadline := time.Now().Add(opt.Duration)
+	deadline := time.Now().Add(d)
 	start := time.Now()
 	for _, l := range learners {
 		wg.Add(1)
@@ -258,7 +330,7 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	r := Report{Learners: opt.Learners, Commits: len(latencies), Errors: int(errs.Load()), Duration: elapsed}
+	r := Report{Learners: len(learners), Commits: len(latencies), Errors: int(errs.Load()), Duration: elapsed}
 	r.PerSecond = float64(r.Commits) / elapsed.Seconds()
 	slices.Sort(latencies)
 	if n := len(latencies); n > 0 {
@@ -266,8 +338,7 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 	}
 	payload, _ := json.Marshal(Payload(1))
 	r.PayloadLen = len(payload)
-	r.RawPerSec, err = RawUpserts(ctx, filepath.Join(opt.DataDir, "raw.db"), payload, min(opt.Duration, 5*time.Second), opt.Learners)
-	return r, err
+	return r, nil
 }
 
 // RawUpserts measures a raw SQLite upsert of one row per transaction, with

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -76,5 +77,43 @@ func TestLoadRunSmoke(t *testing.T) {
 	}
 	if r.Commits == 0 || r.Errors != 0 || r.RawPerSec == 0 {
 		t.Fatalf("load run: %s", r)
+	}
+}
+
+// TestLoadAgainstRunningServer: the generator drives a server it does not
+// run (here in this process for brevity; `lectern bench commit --target`
+// runs it in its own): it puts its course and learners in the server's
+// database and folder, and every commit it counts is in the server's
+// journal.
+func TestLoadAgainstRunningServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	dir := t.TempDir()
+	e, err := NewEnv(dir, 0, os.DirFS(filepath.Join(fixture.Root(), "templates")), os.DirFS(filepath.Join(fixture.Root(), "static")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	dbPath := filepath.Join(dir, "lectern.db")
+	r, err := RunAgainst(context.Background(), Target{ContentURL: e.ContentURL, DB: dbPath, DataDir: dir},
+		Options{Learners: 3, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Commits == 0 || r.Errors != 0 || r.RawPerSec != 0 {
+		t.Fatalf("load run: %s", r)
+	}
+	db, err := sql.Open("sqlite3", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM commits").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != r.Commits {
+		t.Errorf("the server's journal has %d commits, the generator counted %d", n, r.Commits)
 	}
 }

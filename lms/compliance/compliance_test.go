@@ -12,6 +12,7 @@ import (
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 	"github.com/lectern/lectern/scorm"
 	"github.com/lectern/lectern/scorm/cmi"
 	"github.com/lectern/lectern/scorm/seq"
@@ -100,7 +101,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(filepath.Join(dir, "lectern.db"))
+	st, err := store.Open(storetest.DSN(t, filepath.Join(dir, "lectern.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func (e *env) enrolment() store.EnrolmentRow {
 func TestLifecycle(t *testing.T) {
 	e := newEnv(t)
 	twelve := 12
-	if err := e.st.SetCourseCompliance(e.ctx, e.course, &twelve, false); err != nil {
+	if _, err := e.comp.ApplyRules(e.ctx, e.course, store.CourseRules{PassRule: store.PassNotRequired, AttemptPolicy: store.AttemptBest, ValidityMonths: &twelve}, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	due := e.now.AddDate(0, 0, 14)
@@ -231,7 +232,7 @@ func TestLifecycle(t *testing.T) {
 // TestRequirePass: with a pass mark, completing without passing is not a completion.
 func TestRequirePass(t *testing.T) {
 	e := newEnv(t)
-	if err := e.st.SetCourseCompliance(e.ctx, e.course, nil, true); err != nil {
+	if _, err := e.comp.ApplyRules(e.ctx, e.course, store.CourseRules{PassRule: store.PassRequired, AttemptPolicy: store.AttemptBest}, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := e.st.Enrol(e.ctx, e.user.ID, e.course, nil); err != nil {

@@ -10,6 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lectern/lectern/lms/store"
 	"github.com/lectern/lectern/scorm"
@@ -22,13 +26,23 @@ type Importer struct {
 	ContentDir string
 	StagingDir string
 	Limits     scorm.Limits
-	Log        *slog.Logger
+	// TitleMax is the longest course title, in characters; a package's
+	// longer title is shortened with a warning. 0: DefaultTitleMax.
+	TitleMax int
+	Log      *slog.Logger
 }
+
+// DefaultTitleMax is the title limit when none is configured.
+const DefaultTitleMax = 200
+
+// MaxTitleMax is the most TitleMax may be: the size of the title columns.
+const MaxTitleMax = 500
 
 // Options say what to do with a package.
 type Options struct {
 	CheckOnly  bool   // validate, store nothing
 	CourseID   uint   // add a version to this course; 0 creates a course
+	Draft      bool   // a new course starts as a draft, seen by admins only
 	Filename   string // the name the admin uploaded, for the record
 	UploadedBy *uint
 }
@@ -44,12 +58,21 @@ func (e *RejectedError) Error() string { return e.Reason }
 func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Import reads the zip at zipPath. On any error nothing is stored and no file
-// is left behind.
-func (im *Importer) Import(ctx context.Context, zipPath string, opt Options) (*Result, error) {
+// is left behind. Errors show no server path: files of the package by their
+// names in it, Lectern's folders by what they are.
+func (im *Importer) Import(ctx context.Context, zipPath string, opt Options) (res *Result, err error) {
+	var tmp string
+	defer func() {
+		folders := []Folder{{im.StagingDir, "the staging folder"}, {im.ContentDir, "the content folder"}, {zipPath, "the uploaded file"}}
+		if tmp != "" {
+			folders = append(folders, Folder{filepath.Join(tmp, "package"), "the package:"}, Folder{tmp, "the staging folder"})
+		}
+		err = hidePaths(err, folders...)
+	}()
 	if err := os.MkdirAll(im.StagingDir, 0o755); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	tmp, err := os.MkdirTemp(im.StagingDir, "import-")
+	tmp, err = os.MkdirTemp(im.StagingDir, "import-")
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -72,7 +95,12 @@ func (im *Importer) Import(ctx context.Context, zipPath string, opt Options) (*R
 		return nil, &RejectedError{Reason: firstLine(err), Err: err}
 	}
 	warnings := append(append([]string{}, arc.Warnings...), pkg.Warnings...)
-	res := newResult(pkg, warnings)
+	title, warning := CheckTitle(pkg.Title, im.titleMax())
+	if warning != "" {
+		warnings = append(warnings, warning)
+	}
+	res = newResult(pkg, warnings)
+	res.Title = title
 	if opt.CheckOnly {
 		return res, nil
 	}
@@ -87,6 +115,11 @@ func (im *Importer) Import(ctx context.Context, zipPath string, opt Options) (*R
 		Filename:        opt.Filename,
 		Bytes:           arc.Bytes,
 		UploadedByID:    opt.UploadedBy,
+	}
+	pass := pkg.Passing()
+	v.PassJudged, v.PassingScore = &pass.Judged, pass.Score
+	if opt.Draft {
+		v.CourseStatus = store.CourseDraft
 	}
 	var final string
 	err = im.Store.CreateCourseVersion(ctx, opt.CourseID, v, storeItems(pkg), func(v *store.CourseVersion) error {
@@ -177,4 +210,60 @@ func storeItems(pkg *scorm.Package) []store.Item {
 		walk(pkg.DefaultOrg.Items, -1, 0)
 	}
 	return out
+}
+
+func (im *Importer) titleMax() int {
+	if im.TitleMax <= 0 {
+		return DefaultTitleMax
+	}
+	return min(im.TitleMax, MaxTitleMax)
+}
+
+// CheckTitle makes a package's title fit to show: one line (control
+// characters and runs of white space become one space), trimmed, and at
+// most max characters, shortened at a word boundary with an ellipsis. The
+// warning, "" when the title fits, tells the admin what happened.
+func CheckTitle(title string, max int) (shown, warning string) {
+	title = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(title, "\uFFFD"))), " ")
+	n := utf8.RuneCountInString(title)
+	if n <= max {
+		return title, ""
+	}
+	shown = Shorten(title, max)
+	return shown, fmt.Sprintf("The package's title has %s characters; course titles have at most %d, so the course is shown as %q. Rename the course to choose a better title.",
+		thousands(n), max, shown)
+}
+
+// Shorten cuts s to at most max characters, at the last space in the final
+// fifth when there is one, and ends it with an ellipsis.
+func Shorten(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	if max < 2 {
+		return string(r[:max])
+	}
+	cut := max - 1
+	for i := cut; i > max*4/5; i-- {
+		if r[i] == ' ' {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimRight(string(r[:cut]), " ") + "…"
+}
+
+// thousands writes n with comma separators (4,679).
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -5,7 +5,8 @@ import "github.com/lectern/lectern/scorm"
 // Result describes an imported (or checked) package. Its JSON form is the
 // output of `lectern import --json`.
 type Result struct {
-	ID              *uint          `json:"id"` // course id; null when only checked
+	ID              *uint          `json:"id"`               // course id; null when only checked
+	Status          string         `json:"status,omitempty"` // the course's status (draft, published, ...); absent when only checked
 	CourseVersion   int            `json:"-"`
 	Title           string         `json:"title"`
 	Version         string         `json:"version"` // SCORM edition: "1.2", "2004 4th Edition", ...

@@ -56,7 +56,8 @@ func Seed(ctx context.Context, app *lms.App) ([]Login, error) {
 	}
 	fire, privacy := ids[0], ids[1]
 	twelve := 12
-	if err := app.Store.SetCourseCompliance(ctx, fire, &twelve, true); err != nil {
+	rules := store.CourseRules{PassRule: store.PassRequired, AttemptPolicy: store.AttemptBest, ValidityMonths: &twelve}
+	if _, err := app.Compliance.ApplyRules(ctx, fire, rules, "demo set-up", ""); err != nil {
 		return nil, err
 	}
 

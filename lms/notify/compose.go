@@ -61,13 +61,29 @@ func (n *Notifier) Compose(r store.Reminder) (subject, body string) {
 	default:
 		subject = "About " + short(title)
 	}
-	fmt.Fprintf(&b, "\nOpen the course: %s/courses/%d\n", strings.TrimRight(n.BaseURL, "/"), r.CourseID)
-	org := Clean(n.Organisation)
-	if org == "" {
-		org = "Lectern"
+	courseURL := fmt.Sprintf("%s/courses/%d", strings.TrimRight(n.BaseURL, "/"), r.CourseID)
+	if r.Link != "" {
+		fmt.Fprintf(&b, "\nOpen the course (this link signs you in once, until %s):\n%s\n", n.when(r.LinkExpires), store.LinkMarker)
+		fmt.Fprintf(&b, "\nAfterwards, or if the link has expired, sign in at %s\n", courseURL)
+	} else {
+		fmt.Fprintf(&b, "\nOpen the course: %s\n", courseURL)
 	}
-	fmt.Fprintf(&b, "\n-- \n%s\nYou receive this message because the course was assigned to you.\n", org)
+	fmt.Fprintf(&b, "\n-- \n%s\nYou receive this message because the course was assigned to you.\n", n.signature())
 	return subject, b.String()
+}
+
+// signature is the organisation's name as messages are signed.
+func (n *Notifier) signature() string {
+	if org := Clean(n.organisation()); org != "" {
+		return org
+	}
+	return "Lectern"
+}
+
+// when shows an instant with its day, time and zone.
+func (n *Notifier) when(t time.Time) string {
+	t = t.In(n.location())
+	return t.Format("Monday 2 January 2006") + " at " + t.Format("15:04 MST")
 }
 
 // by and at show a time in the organisation's time zone, after "due" or
@@ -90,11 +106,7 @@ func (n *Notifier) at(t time.Time) string {
 }
 
 func (n *Notifier) local(t time.Time) (day, clock string) {
-	loc := n.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	t = t.In(loc)
+	t = t.In(n.location())
 	day = t.Format("Monday 2 January 2006")
 	if t.Hour() == 23 && t.Minute() == 59 {
 		return day, ""

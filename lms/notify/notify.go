@@ -14,9 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/lectern/lectern/lms/account"
+	"github.com/lectern/lectern/lms/org"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -53,8 +56,49 @@ type Notifier struct {
 	ExpiryNoticeDays int            // "expiring" goes this many days before a completion expires (0: never)
 	MaxAttempts      int            // tries per message; 0: DefaultMaxAttempts
 	Log              *slog.Logger   // nil: no logging
+	// Org, when set, gives the organisation's name and time zone as they are
+	// now, instead of Organisation and Location.
+	Org *org.Profile
+	// LinkTTL, when positive, puts a personal sign-in link that opens the
+	// course into each learner's reminder, valid this long; administrators
+	// get the course's address, behind the sign-in page.
+	LinkTTL time.Duration
 
 	queueMu, deliverMu sync.Mutex
+	wakeOnce           sync.Once
+	wake               chan struct{}
+}
+
+// Wake asks a running Notifier to deliver now rather than at its next
+// round: an invitation or a reset link should not wait a minute. It never
+// blocks.
+func (n *Notifier) Wake() {
+	select {
+	case n.wakeCh() <- struct{}{}:
+	default:
+	}
+}
+
+func (n *Notifier) wakeCh() chan struct{} {
+	n.wakeOnce.Do(func() { n.wake = make(chan struct{}, 1) })
+	return n.wake
+}
+
+func (n *Notifier) organisation() string {
+	if n.Org != nil {
+		return n.Org.Name()
+	}
+	return n.Organisation
+}
+
+func (n *Notifier) location() *time.Location {
+	switch {
+	case n.Org != nil:
+		return n.Org.Location()
+	case n.Location != nil:
+		return n.Location
+	}
+	return time.UTC
 }
 
 // Queue stores the messages for the reminders that are due and not queued
@@ -72,10 +116,19 @@ func (n *Notifier) Queue(ctx context.Context) (int, error) {
 		chunk := rs[:min(len(rs), queueChunk)]
 		rs = rs[len(chunk):]
 		ms := make([]*store.Message, len(chunk))
+		now := n.Store.Now()
 		for i, r := range chunk {
+			var link *store.LoginLink
+			if n.LinkTTL > 0 && !r.UserAdmin {
+				token, course := account.NewToken(), r.CourseID
+				link = &store.LoginLink{ID: account.HashToken(token), UserID: r.UserID, Purpose: store.LinkSignIn,
+					CourseID: &course, ExpiresAt: now.Add(n.LinkTTL)}
+				r.Link, r.LinkExpires = SignInURL(n.BaseURL, token), link.ExpiresAt
+			}
 			subject, body := n.Compose(r)
-			ms[i] = &store.Message{UserID: r.UserID, EnrolmentID: r.EnrolmentID, Kind: r.Kind, Cycle: r.Cycle,
-				To: r.UserEmail, Subject: subject, Body: body}
+			enrolment := r.EnrolmentID
+			ms[i] = &store.Message{UserID: r.UserID, EnrolmentID: &enrolment, Kind: r.Kind, Cycle: r.Cycle,
+				To: r.UserEmail, Subject: subject, Body: body, Link: r.Link, NewLink: link}
 		}
 		k, err := n.Store.QueueMessages(ctx, ms)
 		total += k
@@ -133,7 +186,7 @@ func (n *Notifier) Deliver(ctx context.Context) (sent int, err error) {
 			if !ok {
 				continue
 			}
-			if err := n.Sender.Send(ctx, m.To, m.Subject, m.Body); err != nil {
+			if err := n.Sender.Send(ctx, m.To, m.Subject, strings.ReplaceAll(m.Body, store.LinkMarker, m.Link)); err != nil {
 				if ctx.Err() != nil {
 					return sent, ctx.Err() // shutting down: not the message's fault
 				}
@@ -174,6 +227,7 @@ func (n *Notifier) Run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-n.wakeCh():
 		}
 	}
 }
@@ -189,6 +243,17 @@ func (n *Notifier) round(ctx context.Context) {
 	}
 	if queued > 0 || sent > 0 {
 		n.log().Info("reminders", "queued", queued, "sent", sent)
+	}
+	queued, err = n.QueueReports(ctx)
+	if err != nil && ctx.Err() == nil {
+		n.log().Error("queueing scheduled reports", "err", err)
+	}
+	sent, err = n.DeliverReports(ctx)
+	if err != nil && ctx.Err() == nil {
+		n.log().Error("delivering scheduled reports", "err", err)
+	}
+	if queued > 0 || sent > 0 {
+		n.log().Info("scheduled reports", "queued", queued, "sent", sent)
 	}
 }
 

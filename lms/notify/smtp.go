@@ -1,14 +1,18 @@
 package notify
 
 import (
+	"github.com/lectern/lectern/lms/org"
+
 	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -36,9 +40,10 @@ type SMTPSender struct {
 	Port      int    // 0: 587 for starttls, 465 for tls, 25 for none
 	Username  string // empty: no authentication
 	Password  string
-	From      string // "lectern@example.org" or "Example <lectern@example.org>"
-	FromName  string // display name when From has none, e.g. the organisation
-	TLS       string // TLSStartTLS (when empty), TLSImplicit or TLSNone
+	From      string       // "lectern@example.org" or "Example <lectern@example.org>"
+	FromName  string       // display name when From has none, e.g. the organisation
+	Org       *org.Profile // when set, its name is the display name instead of FromName
+	TLS       string       // TLSStartTLS (when empty), TLSImplicit or TLSNone
 	Timeout   time.Duration
 	LocalName string      // name given in EHLO; empty: this machine's host name
 	TLSConfig *tls.Config // nil: system roots, server name Host
@@ -107,13 +112,46 @@ func (s *SMTPSender) Send(ctx context.Context, to, subject, body string) error {
 	}
 	from, _ := mail.ParseAddress(s.From)
 	if from.Name == "" {
-		from.Name = Clean(s.FromName)
+		name := s.FromName
+		if s.Org != nil {
+			name = s.Org.Name()
+		}
+		from.Name = Clean(name)
 	}
 	msg, err := Format(time.Now(), from, rcpt, subject, body)
 	if err != nil {
 		return err
 	}
+	return s.deliver(ctx, from, rcpt, msg)
+}
 
+// SendAttachment delivers one plain-text message with a file attached.
+func (s *SMTPSender) SendAttachment(ctx context.Context, to, subject, body string, a Attachment) error {
+	if err := s.Check(); err != nil {
+		return err
+	}
+	rcpt, err := mail.ParseAddress(to)
+	if err != nil {
+		return &RejectedError{Err: fmt.Errorf("recipient %q: %w", to, err)}
+	}
+	from, _ := mail.ParseAddress(s.From)
+	if from.Name == "" {
+		name := s.FromName
+		if s.Org != nil {
+			name = s.Org.Name()
+		}
+		from.Name = Clean(name)
+	}
+	msg, err := FormatAttachment(time.Now(), from, rcpt, subject, body, a)
+	if err != nil {
+		return err
+	}
+	return s.deliver(ctx, from, rcpt, msg)
+}
+
+// deliver hands one formatted message to the server.
+func (s *SMTPSender) deliver(ctx context.Context, from, rcpt *mail.Address, msg []byte) error {
+	var err error
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -232,6 +270,54 @@ func Format(now time.Time, from, to *mail.Address, subject, body string) ([]byte
 		return nil, err
 	}
 	if err := qp.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// FormatAttachment writes a multipart/mixed message: the text as Format
+// writes it, then the file, base64-encoded.
+func FormatAttachment(now time.Time, from, to *mail.Address, subject, body string, a Attachment) ([]byte, error) {
+	plain, err := Format(now, from, to, subject, body)
+	if err != nil {
+		return nil, err
+	}
+	head, text, _ := bytes.Cut(plain, []byte("\r\n\r\n"))
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, line := range strings.Split(string(head), "\r\n") {
+		if strings.HasPrefix(line, "Content-Type:") || strings.HasPrefix(line, "Content-Transfer-Encoding:") {
+			continue
+		}
+		b.WriteString(line + "\r\n")
+	}
+	b.WriteString("Content-Type: multipart/mixed; boundary=" + mw.Boundary() + "\r\n\r\n")
+	pw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Transfer-Encoding": {"quoted-printable"}})
+	if err != nil {
+		return nil, err
+	}
+	pw.Write(text)
+	name := Clean(a.Name)
+	ctype, params, err := mime.ParseMediaType(a.ContentType)
+	if err != nil {
+		ctype, params = "application/octet-stream", map[string]string{}
+	}
+	params["name"] = name
+	aw, err := mw.CreatePart(textproto.MIMEHeader{
+		"Content-Type":              {mime.FormatMediaType(ctype, params)},
+		"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": name})},
+		"Content-Transfer-Encoding": {"base64"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	enc := base64.StdEncoding.EncodeToString(a.Data)
+	for len(enc) > 76 {
+		aw.Write([]byte(enc[:76] + "\r\n"))
+		enc = enc[76:]
+	}
+	aw.Write([]byte(enc + "\r\n"))
+	if err := mw.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -57,14 +57,14 @@ func DetailsOf(raw []byte) (Details, error) {
 }
 
 var interactionColumns = []column{
-	{"learner", "Learner"}, {"email", "Email"}, {"attempt", "Attempt"}, {"sco", "SCO"}, {"id", "Question"},
-	{"type", "Type"}, {"description", "Description"}, {"response", "Learner response"}, {"result", "Result"},
-	{"latency", "Latency"}, {"time", "Time"},
+	{"learner", "Learner", 0}, {"email", "Email", 0}, {"attempt", "Attempt", 0}, {"sco", "SCO", 0}, {"id", "Question", 0},
+	{"type", "Type", 0}, {"description", "Description", 0}, {"response", "Learner response", 0}, {"result", "Result", 0},
+	{"latency", "Latency", 0}, {"time", "Time", 0},
 }
 
 var objectiveColumns = []column{
-	{"learner", "Learner"}, {"email", "Email"}, {"attempt", "Attempt"}, {"sco", "SCO"}, {"id", "Objective"},
-	{"success", "Success"}, {"completion", "Completion"}, {"score", "Score"}, {"progress", "Progress"},
+	{"learner", "Learner", 0}, {"email", "Email", 0}, {"attempt", "Attempt", 0}, {"sco", "SCO", 0}, {"id", "Objective", 0},
+	{"success", "Success", 0}, {"completion", "Completion", 0}, {"score", "Score", 0}, {"progress", "Progress", 0},
 }
 
 // Detail kinds.

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/lectern/lectern/lms/store"
 )
 
 // Formats an export can be written in.
@@ -35,35 +37,96 @@ func ContentType(format string) string {
 }
 
 // column is one column of an export: a key for JSON, a label for people.
-type column struct{ key, label string }
+// Times (kind timeCol) are in the organisation's time zone, which their
+// label names; durations (durationCol) are seconds in CSV and JSON and real
+// durations in XLSX.
+type column struct {
+	key, label string
+	kind       int
+}
+
+const (
+	textCol = iota
+	timeCol
+	durationCol
+)
 
 var courseColumns = []column{
-	{"learner", "Learner"}, {"email", "Email"}, {"active", "Active"}, {"status", "Status"},
-	{"completion", "Completion"}, {"success", "Success"}, {"score_percent", "Score (%)"}, {"score_raw", "Raw score"},
-	{"total_seconds", "Total time (s)"}, {"attempts", "Attempts"}, {"first_access", "First access"}, {"last_access", "Last access"},
-	{"enrolled", "Enrolled"}, {"completed", "Completed"}, {"due", "Due"}, {"overdue", "Overdue"}, {"expires", "Expires"},
+	{"learner", "Learner", 0}, {"email", "Email", 0}, {"groups", "Groups", 0}, {"active", "Active", 0}, {"status", "Status", 0},
+	{"attempt", "Attempt", 0}, {"attempt_shown", "Attempt shown", 0},
+	{"completion", "Completion", 0}, {"success", "Success", 0}, {"score_percent", "Score (%)", 0}, {"score_scaled", "Scaled score", 0}, {"score_raw", "Raw score", 0},
+	{"total_seconds", "Total time", durationCol}, {"attempts", "Attempts", 0}, {"first_access", "First access", timeCol}, {"last_access", "Last access", timeCol},
+	{"enrolled", "Enrolled", timeCol}, {"completed", "Completed", timeCol}, {"due", "Due", timeCol}, {"overdue", "Overdue", 0}, {"expires", "Expires", timeCol},
 }
 
 var transcriptColumns = []column{
-	{"course", "Course"}, {"status", "Status"}, {"enrolled", "Enrolled"}, {"due", "Due"}, {"completed", "Completed"},
-	{"expires", "Expires"}, {"attempt", "Attempt"}, {"completion", "Completion"}, {"success", "Success"},
-	{"score_percent", "Score (%)"}, {"score_raw", "Raw score"}, {"total_seconds", "Total time (s)"},
-	{"started", "Started"}, {"last_access", "Last access"}, {"attempt_completed", "Attempt completed"},
+	{"course", "Course", 0}, {"groups", "Groups", 0}, {"status", "Status", 0}, {"enrolled", "Enrolled", timeCol}, {"due", "Due", timeCol}, {"completed", "Completed", timeCol},
+	{"expires", "Expires", timeCol}, {"attempt", "Attempt", 0}, {"completion", "Completion", 0}, {"success", "Success", 0},
+	{"score_percent", "Score (%)", 0}, {"score_scaled", "Scaled score", 0}, {"score_raw", "Raw score", 0}, {"total_seconds", "Total time", durationCol},
+	{"started", "Started", timeCol}, {"last_access", "Last access", timeCol}, {"attempt_completed", "Attempt completed", timeCol},
+}
+
+// zoned names the time zone in the labels of time columns.
+func (s *Service) zoned(cols []column) []column {
+	out := make([]column, len(cols))
+	for i, c := range cols {
+		out[i] = c
+		if c.kind == timeCol {
+			out[i].label += " (" + s.loc().String() + ")"
+		}
+	}
+	return out
+}
+
+// AttemptShown says which attempt a report row shows: the one that counts
+// under the course's rule (best or latest), or the latest so far.
+func AttemptShown(r *store.ReportRow) string {
+	switch {
+	case r.AttemptID == nil:
+		return ""
+	case r.Counting && r.AttemptPolicy == store.AttemptBest:
+		return "counts (best attempt)"
+	case r.Counting:
+		return "counts (latest attempt)"
+	}
+	return "latest so far"
+}
+
+// stamp is a time in the organisation's time zone: text in CSV and JSON, a
+// date in XLSX.
+type stamp time.Time
+
+func (t stamp) String() string { return time.Time(t).Format("2006-01-02 15:04") }
+
+// seconds is a duration: whole seconds in CSV and JSON, a duration in XLSX.
+type seconds float64
+
+// courseCells appends a course report row's cells, in courseColumns' order.
+func (s *Service) courseCells(cells []any, r Row, groups map[uint]string) []any {
+	var attempt any
+	if r.AttemptID != nil {
+		attempt = r.AttemptNumber
+	}
+	return append(cells, r.UserName, r.UserEmail, groups[r.UserID], yesNo(r.UserActive), string(r.Status),
+		attempt, AttemptShown(&r.ReportRow),
+		strp(r.Completion), strp(r.Success), percent(r.ScoreScaled), floatp(r.ScoreScaled), floatp(r.ScoreRaw),
+		seconds(r.TotalSeconds), r.Attempts, s.when(r.FirstAccess), s.when(r.LastAccess),
+		s.when(&r.EnrolledAt), s.when(r.CompletedAt), s.when(r.DueAt), yesNo(r.Overdue), s.when(r.ExpiresAt))
 }
 
 // Export writes the course report in format to w, row by row.
 func (s *Service) Export(ctx context.Context, w io.Writer, format string, courseID uint, q Query) error {
-	tw, err := newTableWriter(w, format, courseColumns)
+	groups, err := s.Store.GroupNames(ctx, courseID)
+	if err != nil {
+		return err
+	}
+	tw, err := newTableWriter(w, format, s.zoned(courseColumns))
 	if err != nil {
 		return err
 	}
 	cells := make([]any, len(courseColumns))
 	err = s.Each(ctx, courseID, q, func(r Row) error {
-		cells = append(cells[:0], r.UserName, r.UserEmail, yesNo(r.UserActive), string(r.Status),
-			strp(r.Completion), strp(r.Success), percent(r.ScoreScaled), floatp(r.ScoreRaw),
-			round(r.TotalSeconds), r.Attempts, s.when(r.FirstAccess), s.when(r.LastAccess),
-			s.when(&r.EnrolledAt), s.when(r.CompletedAt), s.when(r.DueAt), yesNo(r.Overdue), s.when(r.ExpiresAt))
-		return tw.row(cells)
+		return tw.row(s.courseCells(cells[:0], r, groups))
 	})
 	if err != nil {
 		tw.abort()
@@ -74,7 +137,15 @@ func (s *Service) Export(ctx context.Context, w io.Writer, format string, course
 
 // ExportTranscript writes a learner's transcript in format to w.
 func (s *Service) ExportTranscript(ctx context.Context, w io.Writer, format string, userID uint) error {
-	tw, err := newTableWriter(w, format, transcriptColumns)
+	groups, err := s.Store.UserGroups(ctx, userID)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	tw, err := newTableWriter(w, format, s.zoned(transcriptColumns))
 	if err != nil {
 		return err
 	}
@@ -84,8 +155,8 @@ func (s *Service) ExportTranscript(ctx context.Context, w io.Writer, format stri
 		if r.AttemptID != nil {
 			attempt = r.AttemptNumber
 		}
-		cells = append(cells[:0], r.CourseTitle, string(r.Status), s.when(r.EnrolledAt), s.when(r.DueAt), s.when(r.CompletedAt),
-			s.when(r.ExpiresAt), attempt, r.Completion, r.Success, percent(r.ScoreScaled), floatp(r.ScoreRaw), round(r.TotalSeconds),
+		cells = append(cells[:0], r.CourseTitle, strings.Join(names, "; "), string(r.Status), s.when(r.EnrolledAt), s.when(r.DueAt), s.when(r.CompletedAt),
+			s.when(r.ExpiresAt), attempt, r.Completion, r.Success, percent(r.ScoreScaled), floatp(r.ScoreScaled), floatp(r.ScoreRaw), seconds(r.TotalSeconds),
 			s.when(r.StartedAt), s.when(r.LastAccessAt), s.when(r.AttemptCompleted))
 		return tw.row(cells)
 	})
@@ -101,7 +172,7 @@ func (s *Service) when(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return t.In(s.loc()).Format("2006-01-02 15:04")
+	return stamp(t.In(s.loc()))
 }
 
 func yesNo(b bool) string {
@@ -190,6 +261,9 @@ func newCSVWriter(w io.Writer, cols []column) (*csvWriter, error) {
 	c := &csvWriter{buf: buf, w: csv.NewWriter(buf), rec: make([]string, len(cols))}
 	for i, col := range cols {
 		c.rec[i] = col.label
+		if col.kind == durationCol {
+			c.rec[i] += " (s)"
+		}
 	}
 	return c, c.w.Write(c.rec)
 }
@@ -225,16 +299,21 @@ func text(v any) string {
 		return strconv.FormatInt(x, 10)
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case stamp:
+		return x.String()
+	case seconds:
+		return strconv.FormatInt(int64(x+0.5), 10)
 	}
 	return Neutralise(fmt.Sprint(v))
 }
 
 type xlsxWriter struct {
-	w     io.Writer
-	f     *excelize.File
-	sw    *excelize.StreamWriter
-	n     int
-	cells []any
+	w                io.Writer
+	f                *excelize.File
+	sw               *excelize.StreamWriter
+	n                int
+	cells            []any
+	dateStyle, spans int // styles of dates and durations
 }
 
 func newXLSXWriter(w io.Writer, cols []column) (*xlsxWriter, error) {
@@ -253,9 +332,22 @@ func newXLSXWriter(w io.Writer, cols []column) (*xlsxWriter, error) {
 		f.Close()
 		return nil, err
 	}
+	dateFmt, spanFmt := "yyyy-mm-dd hh:mm", "[h]:mm:ss"
+	if x.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if x.spans, err = f.NewStyle(&excelize.Style{CustomNumFmt: &spanFmt}); err != nil {
+		f.Close()
+		return nil, err
+	}
 	head := make([]any, len(cols))
 	for i, c := range cols {
-		head[i] = excelize.Cell{StyleID: bold, Value: c.label}
+		label := c.label
+		if c.kind == durationCol {
+			label += " (h:mm:ss)"
+		}
+		head[i] = excelize.Cell{StyleID: bold, Value: label}
 	}
 	if err := sw.SetRow("A1", head, excelize.RowOpts{}); err != nil {
 		f.Close()
@@ -270,6 +362,10 @@ func (x *xlsxWriter) row(cells []any) error {
 		switch s := v.(type) {
 		case string:
 			x.cells[i] = xmlText(Neutralise(s))
+		case stamp:
+			x.cells[i] = excelize.Cell{StyleID: x.dateStyle, Value: time.Time(s)}
+		case seconds:
+			x.cells[i] = excelize.Cell{StyleID: x.spans, Value: float64(s) / 86400}
 		default:
 			x.cells[i] = v
 		}
@@ -320,8 +416,15 @@ func (j *jsonWriter) row(cells []any) error {
 		k, _ := json.Marshal(j.cols[i].key)
 		j.buf.Write(k)
 		j.buf.WriteString(":")
-		if s, ok := v.(string); ok && !utf8.ValidString(s) {
-			v = strings.ToValidUTF8(s, "\uFFFD")
+		switch x := v.(type) {
+		case string:
+			if !utf8.ValidString(x) {
+				v = strings.ToValidUTF8(x, "\uFFFD")
+			}
+		case stamp:
+			v = x.String()
+		case seconds:
+			v = int64(x + 0.5)
 		}
 		b, err := json.Marshal(v)
 		if err != nil {

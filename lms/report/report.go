@@ -35,6 +35,7 @@ func (s *Service) loc() *time.Location {
 // values are strings so that both can pass user input straight through.
 type Query struct {
 	Group         uint
+	Manager       uint   // only members of the groups this user manages
 	Status        string // a compliance status, "" for all
 	EnrolledFrom  string // YYYY-MM-DD, inclusive, organisation's time zone
 	EnrolledTo    string
@@ -52,7 +53,7 @@ var Sorts = []string{store.SortName, store.SortStatus, store.SortDue, store.Sort
 
 // Filter validates q and turns it into a store filter for courseID.
 func (s *Service) Filter(courseID uint, q Query) (store.ReportFilter, error) {
-	f := store.ReportFilter{CourseID: courseID, GroupID: q.Group, Now: s.Store.Now(), Sort: q.Sort, Desc: q.Desc}
+	f := store.ReportFilter{CourseID: courseID, GroupID: q.Group, ManagerID: q.Manager, Now: s.Store.Now(), Sort: q.Sort, Desc: q.Desc}
 	if q.Status != "" {
 		ok := false
 		for _, st := range Statuses {

@@ -15,6 +15,7 @@ import (
 	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/report"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 )
 
 // hostile are names a learner or an import could carry into a report.
@@ -31,7 +32,7 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // newCourse opens a store in a temporary folder with one course.
 func newCourse(tb testing.TB, path, title string) (*store.Store, uint, uint) {
 	tb.Helper()
-	st, err := store.OpenSQLite(path)
+	st, err := store.Open(storetest.DSN(tb, path))
 	if err != nil {
 		tb.Fatal(err)
 	}

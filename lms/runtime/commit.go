@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/store"
 	"github.com/lectern/lectern/scorm/cmi"
+	"github.com/lectern/lectern/scorm/seq"
 )
 
 // MaxChanges bounds one commit; a SCO that sets more values than this between
@@ -29,10 +31,13 @@ type CommitRequest struct {
 	Terminate bool         `json:"terminate"`
 }
 
-// Ack acknowledges a commit.
+// Ack acknowledges a commit. Nav is set when the commit changed what
+// navigation is valid (SCORM 2004 sequencing): the shim answers
+// adl.nav.request_valid.* from it.
 type Ack struct {
 	Seq       int64 `json:"seq"`
 	Duplicate bool  `json:"duplicate,omitempty"`
+	Nav       *Nav  `json:"nav,omitempty"`
 }
 
 // Commit validates a batch again with the data model and stores it. A batch
@@ -40,10 +45,13 @@ type Ack struct {
 //
 // The work of the data model (decode, validate, evaluate, encode) is done
 // here, before the commit queues for the single writer, on the state this
-// launch last committed, which the service keeps in memory. The writer only
-// checks that the launch is still at that sequence number and writes. When
-// the memory has nothing (after a restart), the writer's callback does the
-// same work on the stored state.
+// launch last committed, which the service keeps in memory. The writer
+// checks, with the launch row locked, that the launch is still at that
+// sequence number and that the stored state is byte for byte the one the
+// memory was made from, and writes. When the memory has nothing (after a
+// restart) or is stale (another instance wrote the state since: a commit,
+// a new session of the SCO), the writer's callback does the same work on
+// the stored state: the memory is a shortcut, never the record.
 func (s *Service) Commit(ctx context.Context, req CommitRequest) (*Ack, error) {
 	if len(req.Changes) > MaxChanges {
 		return nil, &RejectedError{Code: 0, Element: "", Diagnostic: fmt.Sprintf("a commit may carry at most %d changes", MaxChanges)}
@@ -81,20 +89,26 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 	if live.state != nil && live.seq == req.Seq-1 {
 		pre = applyChanges(live.state.Clone(), req)
 	}
+	made := live.raw // the stored state pre was made from
 	var done *applied
+	var tree *seq.Tree // the attempt's tree after this commit, when it changed
 	res, err := s.Store.ApplyCommit(ctx, store.CommitRequest{
-		TokenHash: hash,
-		Seq:       req.Seq,
-		Terminate: req.Terminate,
-		StateID:   live.stateID,
-		SingleSCO: live.single,
+		TokenHash:       hash,
+		Seq:             req.Seq,
+		Terminate:       req.Terminate,
+		StateID:         live.stateID,
+		SingleSCO:       live.single,
+		MaxAttemptBytes: s.AttemptMaxBytes,
 		Apply: func(l *store.Launch, load func() ([]byte, error)) (*store.ScoUpdate, []byte, error) {
+			raw, err := load()
+			if err != nil {
+				return nil, nil, err
+			}
 			done = pre
+			if done != nil && !bytes.Equal(raw, made) {
+				done = nil // stale: another instance wrote the state
+			}
 			if done == nil {
-				raw, err := load()
-				if err != nil {
-					return nil, nil, err
-				}
 				var st cmi.State
 				if err := json.Unmarshal(raw, &st); err != nil {
 					return nil, nil, fmt.Errorf("stored state: %w", err)
@@ -102,11 +116,32 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 				done = applyChanges(&st, req)
 			}
 			if done.up != nil && len(done.up.Shared) > 0 {
-				done.up.SharedGlobal = s.sharedGlobalOf(ctx, l.VersionID)
+				// A test launch keeps even global shared data to itself.
+				a, err := s.Store.AttemptByID(ctx, l.AttemptID)
+				if err != nil {
+					return nil, nil, err
+				}
+				done.up.SharedGlobal = s.sharedGlobalOf(ctx, l.VersionID) && !a.Test
 			}
 			return done.up, done.journal, done.err
 		},
+		Sequence: func(l *store.Launch, up *store.ScoUpdate, raw []byte) (*store.SeqWrite, error) {
+			if done == nil || done.state == nil {
+				return nil, nil
+			}
+			w, tr, err := s.commitSeq(ctx, l, done.state, up, raw)
+			tree = tr
+			return w, err
+		},
 	}, s.LaunchTTL, s.rollupOfAttempt)
+	var over *store.AttemptBudgetError
+	if errors.As(err, &over) {
+		v, verr := s.DataModelOf(ctx, req.Token)
+		if verr != nil {
+			return nil, verr
+		}
+		return nil, budgetRefusal(req, over, v)
+	}
 	var gap *store.SequenceGapError
 	if errors.As(err, &gap) && gap.Got > gap.Want {
 		return nil, fmt.Errorf("%w: %w", errAhead, err)
@@ -114,10 +149,98 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if !res.Duplicate && done != nil {
-		live.seq, live.state = res.Launch.Seq, done.state
+	if !res.Duplicate && done != nil && done.up != nil {
+		live.seq, live.state, live.raw = res.Launch.Seq, done.state, done.up.State
 	}
-	return &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}, nil
+	ack := &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}
+	if tree != nil && !res.Duplicate {
+		nav := navTree(tree)
+		ack.Nav = &nav
+	}
+	return ack, nil
+}
+
+// commitSeq reports a SCO's committed data to its activity, inside the
+// commit's transaction: raw is the stored tree. It returns what to write
+// and, when the tree changed, the tree (for the new navigation validity).
+func (s *Service) commitSeq(ctx context.Context, l *store.Launch, st *cmi.State, up *store.ScoUpdate, raw []byte) (*store.SeqWrite, *seq.Tree, error) {
+	v, err := s.versionOf(ctx, l.VersionID)
+	if err != nil || !sequenced(v) {
+		return nil, nil, err
+	}
+	items := s.itemsOf(l.VersionID)
+	it := itemByID(items, l.ItemID)
+	if it == nil {
+		return nil, nil, fmt.Errorf("runtime: launch names item %d: %w", l.ItemID, store.ErrNotFound)
+	}
+	tr, pkg, err := s.buildTree(v, l.AttemptID, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	ss := &seqState{tree: tr, attemptID: l.AttemptID, userID: l.UserID, loaded: raw}
+	if !pkg.DefaultOrg.ObjectivesGlobalToSystem {
+		ss.scope = l.AttemptID
+	}
+	if len(tr.GlobalIDs()) > 0 {
+		if ss.scope == 0 {
+			// A test launch keeps even global objectives to itself.
+			a, err := s.Store.AttemptByID(ctx, l.AttemptID)
+			if err != nil {
+				return nil, nil, err
+			}
+			if a.Test {
+				ss.scope = l.AttemptID
+			}
+		}
+		if ss.globals, err = s.Store.GlobalObjectives(ctx, l.UserID, ss.scope); err != nil {
+			return nil, nil, err
+		}
+		if err := setGlobals(tr, ss.globals); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tr.Report(it.Identifier, reportOf(st, up)); err != nil {
+		return nil, nil, err
+	}
+	w, err := ss.write()
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := summaryOf(tr)
+	w.Summary = &sum
+	if w.Tree == nil && len(w.Globals) == 0 {
+		return w, nil, nil
+	}
+	return w, tr, nil
+}
+
+// versionOf returns a course version, read once (versions never change).
+func (s *Service) versionOf(ctx context.Context, id uint) (*store.CourseVersion, error) {
+	s.mu.Lock()
+	v := s.versions[id]
+	s.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v, err := s.Store.VersionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.versions == nil {
+		s.versions = map[uint]*store.CourseVersion{}
+	}
+	s.versions[id] = v
+	s.mu.Unlock()
+	return v, nil
+}
+
+// itemsOf returns a version's items, read once.
+func (s *Service) itemsOf(versionID uint) []store.Item {
+	s.rollupOfAttempt(versionID, nil) // fills the cache
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.items[versionID]
 }
 
 // applied is a batch applied to a state: the new state, the row's columns,
@@ -166,6 +289,7 @@ type live struct {
 	mu      sync.Mutex
 	seq     int64
 	state   *cmi.State
+	raw     []byte // state as stored: a commit checks the stored bytes against it
 	used    time.Time
 	stateID uint // the SCO's row
 	single  bool // the course has one SCO: its row is the attempt's roll-up
@@ -208,10 +332,10 @@ func (s *Service) evictLive() {
 }
 
 // remember records the state a launch starts from.
-func (s *Service) remember(hash string, seq int64, st *cmi.State, stateID uint, single bool) {
+func (s *Service) remember(hash string, seq int64, st *cmi.State, raw []byte, stateID uint, single bool) {
 	l := s.liveState(hash)
 	l.mu.Lock()
-	l.seq, l.state, l.stateID, l.single = seq, st.Clone(), stateID, single
+	l.seq, l.state, l.raw, l.stateID, l.single = seq, st.Clone(), raw, stateID, single
 	l.mu.Unlock()
 }
 
@@ -338,4 +462,28 @@ func (s *Service) rollupOfAttempt(versionID uint, states []store.ScoState) store
 		}
 	}
 	return rollup(items)(versionID, states)
+}
+
+// budgetRefusal refuses a commit that would take the attempt past its
+// budget, naming its largest change: the SCO's Commit answers "false" with
+// General Set Failure (351) and the diagnostic, and the shim drops that
+// change and saves the rest if they fit. SCORM 1.2 has no 351: it gets
+// General Exception (101) with the same diagnostic.
+func budgetRefusal(req CommitRequest, over *store.AttemptBudgetError, v cmi.Version) *RejectedError {
+	i := 0
+	for k, c := range req.Changes {
+		if len(c.Value) > len(req.Changes[i].Value) {
+			i = k
+		}
+	}
+	code := cmi.CodeGeneralSetFailure
+	if v == cmi.V12 {
+		code = cmi.CodeGeneralException
+	}
+	rej := &RejectedError{Index: i, Code: code,
+		Diagnostic: over.Error() + " (--attempt-max-bytes); nothing of this commit was saved"}
+	if len(req.Changes) > 0 {
+		rej.Element = req.Changes[i].Element
+	}
+	return rej
 }

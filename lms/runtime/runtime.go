@@ -49,12 +49,17 @@ type Service struct {
 	ContentDir     string
 	LaunchTTL      time.Duration // a launch token lives this long after its last use
 	SuspendDataMax int           // characters of cmi.suspend_data accepted
-	Log            *slog.Logger
+	// AttemptMaxBytes is each attempt's budget of stored run-time data
+	// (every SCO's state: interactions, comments, objectives, suspend
+	// data); 0: none.
+	AttemptMaxBytes int64
+	Log             *slog.Logger
 
 	mu       sync.Mutex
 	packages map[uint]*scorm.Package // parsed manifests by version id
-	items    map[uint][]store.Item   // items by version id
-	live     map[string]*live        // running launches by token hash
+	versions map[uint]*store.CourseVersion
+	items    map[uint][]store.Item // items by version id
+	live     map[string]*live      // running launches by token hash
 }
 
 // Course is what the player shows: the tree, where the learner is, and what
@@ -69,6 +74,33 @@ type Course struct {
 	// HideLMSUI lists, per item identifier, the player controls the package
 	// asks to hide while that item runs (adlnav:presentation, SCORM 2004).
 	HideLMSUI map[string][]string
+	// Review: the attempt is shown in review mode (cmi mode "review",
+	// no credit); nothing the SCOs send is stored.
+	Review bool
+	// Outline is the course tree as the player shows it: for SCORM 2004
+	// the activity tree from the root, with what may be chosen now.
+	Outline []*OutlineItem
+	// Single is a course of one launchable item: the player shows no
+	// outline and no controls but Exit.
+	Single bool
+	// Ended: the sequencing session ended when the course was opened
+	// (nothing could be delivered); Result is the attempt's result.
+	Ended  bool
+	Result store.AttemptSummary
+
+	seq *seqState // SCORM 2004: the attempt's activity tree
+}
+
+// OutlineItem is one entry of the course outline.
+type OutlineItem struct {
+	ID       string
+	Title    string
+	Hidden   bool   // isvisible=false or hidden from choice by a rule
+	Enabled  bool   // may be chosen now
+	Reason   string // why it cannot be chosen now
+	Status   string // "", "completed", "incomplete", "passed", "failed"
+	Current  bool
+	Children []*OutlineItem
 }
 
 // Nav is the navigation validity the player and the SCO see.
@@ -76,18 +108,125 @@ type Nav struct {
 	Continue bool            `json:"continue"`
 	Previous bool            `json:"previous"`
 	Choice   map[string]bool `json:"choice"`
+	Jump     map[string]bool `json:"jump,omitempty"`
+	// For the outline (SCORM 2004): why an activity cannot be chosen,
+	// which are hidden, and their status icons.
+	Why    map[string]string `json:"why,omitempty"`
+	Hidden map[string]bool   `json:"hidden,omitempty"`
+	Status map[string]string `json:"status,omitempty"`
 }
 
 // Open finds or starts the learner's attempt on a course, decides which item
-// to deliver (resume point or start) and issues its launch token.
+// to deliver (resume point or start) and issues its launch token. A new
+// attempt beyond the course's maximum is refused with store.ErrNoAttemptsLeft.
 func (s *Service) Open(ctx context.Context, user *store.User, courseID uint) (*Course, error) {
-	a, _, err := s.Store.OpenAttempt(ctx, user.ID, courseID)
+	sit, err := s.Store.AttemptSituation(ctx, user.ID, courseID)
 	if err != nil {
 		return nil, err
 	}
+	a, _, err := s.Store.OpenAttemptWithin(ctx, user.ID, courseID, sit.Rules.MaxAttempts, sit.CycleStart)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, false)
+}
+
+// StartAgain starts a new attempt when the learner's attempt is finished
+// (an unfinished open attempt is resumed instead), within the course's
+// maximum of attempts (store.ErrNoAttemptsLeft beyond it).
+func (s *Service) StartAgain(ctx context.Context, user *store.User, courseID uint) (*Course, error) {
+	sit, err := s.Store.AttemptSituation(ctx, user.ID, courseID)
+	if err != nil {
+		return nil, err
+	}
+	if sit.Open != nil && sit.Open.Completion == "completed" && !sit.MayStart() {
+		return nil, store.ErrNoAttemptsLeft // closing the finished attempt would leave nothing to start
+	}
+	a, _, err := s.Store.StartNewAttempt(ctx, user.ID, courseID, sit.Rules.MaxAttempts, sit.CycleStart)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, false)
+}
+
+// Review opens a learner's finished attempt in review mode: the attempt
+// that counts, or else the latest finished one. No attempt is started or
+// changed. store.ErrNotFound when there is nothing to review.
+func (s *Service) Review(ctx context.Context, user *store.User, courseID uint) (*Course, error) {
+	sit, err := s.Store.AttemptSituation(ctx, user.ID, courseID)
+	if err != nil {
+		return nil, err
+	}
+	a := sit.ReviewAttempt()
+	if a == nil {
+		return nil, fmt.Errorf("runtime: nothing to review in course %d: %w", courseID, store.ErrNotFound)
+	}
+	return s.open(ctx, a, true)
+}
+
+// ReviewAttempt opens any attempt in review mode, for an admin.
+func (s *Service) ReviewAttempt(ctx context.Context, attemptID uint) (*Course, error) {
+	a, err := s.Store.AttemptByID(ctx, attemptID)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, true)
+}
+
+// OpenTest starts an admin's test launch of a course: a fresh attempt on the
+// current version that belongs to no course record (see store.Attempt.Test),
+// so reports, compliance and certificates never see it.
+func (s *Service) OpenTest(ctx context.Context, user *store.User, courseID uint) (*Course, error) {
+	a, err := s.Store.StartTestAttempt(ctx, user.ID, courseID)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, false)
+}
+
+// Reopen shows again a launch the learner already has, for a reload of the
+// player page: it reads and writes nothing else, so that a GET may call it.
+// The launch must be the user's, of the course, live and not yet ended
+// (store.ErrLaunchEnded, ErrLaunchSuperseded, ErrLaunchExpired, ErrNotFound
+// otherwise); then the player opens it again and the SCO resumes.
+func (s *Service) Reopen(ctx context.Context, userID, courseID uint, token string) (*Course, error) {
+	l, err := s.Store.LaunchByToken(ctx, account.HashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if l.Attempt.UserID != userID || l.Attempt.CourseID != courseID || l.Attempt.Test {
+		return nil, fmt.Errorf("runtime: reopen: not this learner's launch of course %d: %w", courseID, store.ErrNotFound)
+	}
+	if l.Terminated {
+		return nil, store.ErrLaunchEnded
+	}
+	c, engine, err := s.load(ctx, &l.Attempt)
+	if err != nil {
+		return nil, err
+	}
+	c.Review = l.Review
+	it := itemByID(c.Items, l.ItemID)
+	if it == nil {
+		return nil, fmt.Errorf("runtime: reopen: no item %d: %w", l.ItemID, store.ErrNotFound)
+	}
+	if c.seq != nil {
+		engine = c.seq.tree
+	}
+	c.Current, c.Token = it, token
+	c.Nav = navOf(engine.Valid(it.Identifier))
+	s.outline(c)
+	return c, nil
+}
+
+// open delivers the attempt's resume point (or its start).
+func (s *Service) open(ctx context.Context, a *store.Attempt, review bool) (*Course, error) {
 	c, engine, err := s.load(ctx, a)
 	if err != nil {
 		return nil, err
+	}
+	c.Review = review
+	if c.seq != nil {
+		return c, s.openSequenced(ctx, c)
 	}
 	current := ""
 	if a.CurrentItemID != nil {
@@ -106,19 +245,83 @@ func (s *Service) Open(ctx context.Context, user *store.User, courseID uint) (*C
 	return c, s.deliver(ctx, c, engine, d.Deliver)
 }
 
+// openSequenced opens a sequencing session on a SCORM 2004 attempt.
+func (s *Service) openSequenced(ctx context.Context, c *Course) error {
+	d, err := c.seq.open()
+	if err != nil {
+		s.refused(c, "open", err)
+	}
+	w, werr := c.seq.write()
+	if werr != nil {
+		return werr
+	}
+	if err != nil || d.Deliver == "" {
+		// Nothing can be delivered: the player shows the outline (and the
+		// result when the session ended). A review stores nothing.
+		if !c.Review {
+			if err := s.Store.SaveSeq(ctx, w); err != nil {
+				return err
+			}
+		}
+		c.Ended = c.seq.tree.Ended()
+		c.Result = summaryOf(c.seq.tree)
+		s.outline(c)
+		return nil
+	}
+	return s.deliver(ctx, c, c.seq.tree, d.Deliver, w)
+}
+
+// refused logs why the sequencing engine turned a request down.
+func (s *Service) refused(c *Course, what string, err error) {
+	if s.Log == nil {
+		return
+	}
+	var r *seq.Refusal
+	if errors.As(err, &r) {
+		s.Log.Info("navigation refused", "attempt", c.Attempt.ID, "request", what, "code", r.Code, "reason", r.Reason)
+		return
+	}
+	s.Log.Warn("navigation failed", "attempt", c.Attempt.ID, "request", what, "err", err)
+}
+
 // deliver issues a launch of the item with identifier id.
-func (s *Service) deliver(ctx context.Context, c *Course, engine seq.Engine, id string) error {
+func (s *Service) deliver(ctx context.Context, c *Course, engine seq.Engine, id string, w ...*store.SeqWrite) error {
 	it := itemByIdent(c.Items, id)
 	if it == nil {
 		return fmt.Errorf("runtime: no item %q", id)
 	}
 	token := account.NewToken()
-	if _, err := s.Store.CreateLaunch(ctx, account.HashToken(token), c.Attempt, it.ID, s.LaunchTTL); err != nil {
+	if _, err := s.Store.CreateLaunch(ctx, account.HashToken(token), c.Attempt, it.ID, s.LaunchTTL, c.Review, w...); err != nil {
 		return err
 	}
 	c.Current, c.Token = it, token
 	c.Nav = navOf(engine.Valid(id))
+	s.outline(c)
 	return nil
+}
+
+// outline fills the course's outline and navigation from its engine.
+func (s *Service) outline(c *Course) {
+	c.Single = launchable(c.Items) == 1
+	if c.seq == nil {
+		return // SCORM 1.2: the player draws the items (see flowOutline)
+	}
+	tr := c.seq.tree
+	v := tr.Valid("")
+	c.Nav = navTree(tr)
+	cur := tr.Current()
+	var walk func(n *seq.Node) *OutlineItem
+	walk = func(n *seq.Node) *OutlineItem {
+		it := v.Items[n.ID]
+		o := &OutlineItem{ID: n.ID, Title: n.Title, Hidden: it.Hidden, Enabled: it.Enabled, Reason: it.Reason,
+			Current: cur != nil && cur == n && !tr.Ended()}
+		o.Status = statusIcon(tr.StatusOf(n.ID))
+		for _, ch := range tr.Available(n) {
+			o.Children = append(o.Children, walk(ch))
+		}
+		return o
+	}
+	c.Outline = []*OutlineItem{walk(tr.Root)}
 }
 
 // load reads the attempt's version, items and SCO states and builds the
@@ -144,6 +347,13 @@ func (s *Service) load(ctx context.Context, a *store.Attempt) (*Course, seq.Engi
 			}
 		}
 	}
+	if sequenced(v) {
+		if c.seq, err = s.loadSeq(ctx, a, v); err != nil {
+			return nil, nil, err
+		}
+		return c, c.seq.tree, nil
+	}
+	c.Single = launchable(items) == 1
 	return c, newEngine(v, items, states), nil
 }
 
@@ -177,8 +387,41 @@ func newEngine(v *store.CourseVersion, items []store.Item, states []store.ScoSta
 	return seq.NewFlow(roots, func(ident string) seq.Status { return status[idOf[ident]] })
 }
 
+// navTree is the navigation validity of a sequenced attempt, with what the
+// outline shows of each activity.
+func navTree(tr *seq.Tree) Nav {
+	v := tr.Valid("")
+	n := navOf(v)
+	n.Why, n.Hidden, n.Status = map[string]string{}, map[string]bool{}, map[string]string{}
+	for id, it := range v.Items {
+		if it.Reason != "" && !it.Enabled {
+			n.Why[id] = it.Reason
+		}
+		if it.Hidden {
+			n.Hidden[id] = true
+		}
+		if st := statusIcon(tr.StatusOf(id)); st != "" {
+			n.Status[id] = st
+		}
+	}
+	return n
+}
+
+// statusIcon is the outline's word for an activity's status.
+func statusIcon(st seq.ActivityStatus) string {
+	switch {
+	case st.Success == "passed" || st.Success == "failed":
+		return st.Success
+	case st.Completion == "completed":
+		return "completed"
+	case st.Attempted:
+		return "incomplete"
+	}
+	return ""
+}
+
 func navOf(v seq.Validity) Nav {
-	return Nav{Continue: v.Continue, Previous: v.Previous, Choice: v.Choice}
+	return Nav{Continue: v.Continue, Previous: v.Previous, Choice: v.Choice, Jump: v.Jump}
 }
 
 func itemByID(items []store.Item, id uint) *store.Item {
@@ -215,7 +458,8 @@ type Started struct {
 	Launch  string          `json:"launch"` // relative to the package root
 	Item    ItemRef         `json:"item"`
 	Nav     Nav             `json:"nav"`
-	Asset   bool            `json:"asset"` // no API: the item is done once shown
+	Asset   bool            `json:"asset"`  // no API: the item is done once shown
+	Review  bool            `json:"review"` // review mode: nothing is stored
 }
 
 // ItemRef names an item.
@@ -244,14 +488,26 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
-	init, err := s.initFor(ctx, c.Version, c.Attempt.ID, it, user)
+	init, err := s.initFor(ctx, c.Version, c.Attempt, it, user)
 	if err != nil {
 		return nil, err
+	}
+	if l.Review {
+		init.Mode, init.Credit = "review", "no-credit"
+	}
+	if c.seq != nil {
+		init.Objectives, init.ObjectiveIDs = objectivesInit(c.seq.tree, it.Identifier), nil
 	}
 	v := dataModel(c.Version.Edition)
 	asset := it.ScormType != "sco"
 	var state *cmi.State
-	started, err := s.Store.StartLaunch(ctx, l.ID, s.LaunchTTL, rollup(c.Items), func(_ *store.Launch, prev *store.ScoState) (*store.ScoUpdate, error) {
+	var stored []byte // state as StartLaunch saved it
+	roll := rollup(c.Items)
+	seqw := &store.SeqWrite{} // filled by begin, written in its transaction
+	if c.seq != nil {
+		roll = seqRollup(c.Items, c.seq.tree)
+	}
+	started, err := s.Store.StartLaunch(ctx, l.ID, s.LaunchTTL, roll, func(_ *store.Launch, prev *store.ScoState) (*store.ScoUpdate, error) {
 		var before *cmi.State
 		if prev != nil && len(prev.State) > 0 {
 			before = &cmi.State{}
@@ -263,13 +519,30 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 		if err != nil {
 			return nil, err
 		}
-		if asset {
+		if asset && !l.Review {
 			// An asset has no API; being shown is all it can do.
 			st.Values[completionElement(v)] = "completed"
 		}
 		state = st
-		return update(st)
-	})
+		up, err := update(st)
+		if up != nil {
+			stored = up.State
+		}
+		if err != nil || c.seq == nil {
+			return up, err
+		}
+		// A new session of the SCO reports where it starts from (a resumed
+		// attempt its data, a new one nothing yet).
+		if err := c.seq.tree.Report(it.Identifier, reportOf(st, up)); err != nil {
+			return nil, err
+		}
+		w, err := c.seq.write()
+		if err != nil {
+			return nil, err
+		}
+		*seqw = *w
+		return up, nil
+	}, seqw)
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +550,21 @@ func (s *Service) Start(ctx context.Context, token string) (*Started, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.remember(l.ID, l.Seq, state, started.StateID, launchable(c.Items) == 1)
-	// Navigation validity after the start: the SCO's status may have changed.
-	states, err := s.Store.ScoStates(ctx, l.AttemptID)
-	if err != nil {
-		return nil, err
+	s.remember(l.ID, l.Seq, state, stored, started.StateID, launchable(c.Items) == 1)
+	var nav Nav
+	if c.seq != nil {
+		nav = navTree(c.seq.tree)
+	} else {
+		// Navigation validity after the start: the SCO's status may have changed.
+		states, err := s.Store.ScoStates(ctx, l.AttemptID)
+		if err != nil {
+			return nil, err
+		}
+		nav = navOf(newEngine(c.Version, c.Items, states).Valid(it.Identifier))
 	}
-	engine := newEngine(c.Version, c.Items, states)
 	return &Started{
-		Version: v, State: raw, Seq: l.Seq, Launch: it.Launch, Asset: asset,
-		Item: ItemRef{ID: it.Identifier, Title: it.Title}, Nav: navOf(engine.Valid(it.Identifier)),
+		Version: v, State: raw, Seq: l.Seq, Launch: it.Launch, Asset: asset, Review: l.Review,
+		Item: ItemRef{ID: it.Identifier, Title: it.Title}, Nav: nav,
 	}, nil
 }
 
@@ -312,11 +590,14 @@ func update(st *cmi.State) (*store.ScoUpdate, error) {
 }
 
 // initFor collects what the LMS and the manifest say about a SCO.
-func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, attemptID uint, it *store.Item, u *store.User) (cmi.Init, error) {
+func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, a *store.Attempt, it *store.Item, u *store.User) (cmi.Init, error) {
 	in := cmi.Init{
 		LearnerID:      strconv.FormatUint(uint64(u.ID), 10),
 		LearnerName:    u.Name,
 		SuspendDataMax: s.SuspendDataMax,
+	}
+	if u.Language != "" { // chosen on the account page; a new attempt starts with it
+		in.Preferences = map[string]string{"language": u.Language}
 	}
 	pkg, err := s.manifest(v)
 	if err != nil {
@@ -343,13 +624,20 @@ func (s *Service) initFor(ctx context.Context, v *store.CourseVersion, attemptID
 			in.MaxTimeAllowed = &d
 		}
 	}
+	if sq := mi.Sequencing; sq != nil && sq.LimitConditions.AttemptAbsoluteDurationLimit != "" && in.MaxTimeAllowed == nil {
+		if _, err := cmi.ParseDuration(sq.LimitConditions.AttemptAbsoluteDurationLimit); err == nil {
+			in.MaxTimeAllowedText = sq.LimitConditions.AttemptAbsoluteDurationLimit // as the manifest wrote it
+		}
+	}
 	if ct := mi.CompletionThreshold; ct != nil {
 		m := ct.MinProgressMeasure
 		in.CompletionThreshold = &m
 	}
 	if len(mi.SharedData) > 0 {
-		scope := attemptID
-		if sharedGlobal(pkg) {
+		scope := a.ID
+		// A test launch keeps even global shared data to itself: the
+		// admin's own data as a learner stays untouched.
+		if sharedGlobal(pkg) && !a.Test {
 			scope = 0
 		}
 		values, err := s.Store.SharedValues(ctx, u.ID, scope)

@@ -13,6 +13,7 @@ import (
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 	"github.com/lectern/lectern/scorm"
 	"github.com/lectern/lectern/scorm/cmi"
 	"github.com/lectern/lectern/scorm/seq"
@@ -26,21 +27,29 @@ type env struct {
 	now   time.Time
 	ctx   context.Context
 	cours uint
+	dsn   string // the store's database, for a second instance
 }
 
 // newEnv imports a fixture package into a fresh store and adds a learner.
 func newEnv(t *testing.T, pkg string) *env {
 	t.Helper()
+	return newEnvZip(t, fixture.ZipDir(t, fixture.Package(pkg)))
+}
+
+// newEnvZip is newEnv with a package zip.
+func newEnvZip(t *testing.T, zip string) *env {
+	t.Helper()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(filepath.Join(dir, "lectern.db"))
+	dsn := storetest.DSN(t, filepath.Join(dir, "lectern.db"))
+	st, err := store.Open(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, ctx: context.Background(), now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
+	e := &env{t: t, st: st, dsn: dsn, ctx: context.Background(), now: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}
 	st.SetClock(func() time.Time { return e.now })
 	im := &course.Importer{Store: st, ContentDir: filepath.Join(dir, "content"), StagingDir: filepath.Join(dir, "staging"), Limits: scorm.DefaultLimits()}
-	res, err := im.Import(e.ctx, fixture.ZipDir(t, fixture.Package(pkg)), course.Options{})
+	res, err := im.Import(e.ctx, zip, course.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Scopes of an API token.
@@ -37,7 +39,16 @@ const lastUsedGranularity = time.Minute
 // CreateAPIToken stores a token; t.Hash must be set.
 func (s *Store) CreateAPIToken(ctx context.Context, t *APIToken) error {
 	t.CreatedAt = s.now()
-	if err := s.db.WithContext(ctx).Create(t).Error; err != nil {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(t).Error; err != nil {
+			return err
+		}
+		return s.auditFor(tx, "token.create", func(e *AuditEntry) {
+			e.Target = t.Name
+			e.Detail = map[string]any{"token": t.ID, "scope": t.Scope, "expires": t.ExpiresAt}
+		})
+	})
+	if err != nil {
 		return fmt.Errorf("store: create API token %q: %w", t.Name, notFound(err))
 	}
 	return nil
@@ -54,12 +65,20 @@ func (s *Store) APITokens(ctx context.Context) ([]APIToken, error) {
 
 // RevokeAPIToken deletes a token; ErrNotFound when there is none.
 func (s *Store) RevokeAPIToken(ctx context.Context, id uint) error {
-	res := s.db.WithContext(ctx).Delete(&APIToken{}, id)
-	if res.Error != nil {
-		return fmt.Errorf("store: revoke API token %d: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: revoke API token %d: %w", id, ErrNotFound)
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var t APIToken
+		if err := tx.First(&t, id).Error; err != nil {
+			return err
+		}
+		if err := tx.Delete(&APIToken{}, id).Error; err != nil {
+			return err
+		}
+		return s.auditFor(tx, "token.revoke", func(e *AuditEntry) {
+			e.Target, e.Detail = t.Name, map[string]any{"token": t.ID, "scope": t.Scope}
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("store: revoke API token %d: %w", id, notFound(err))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The run-time commit is Lectern's hot path. It runs on database/sql with
@@ -28,6 +30,25 @@ type CommitRequest struct {
 	// load reads the stored state, for an Apply that has not worked on it
 	// already.
 	Apply func(l *Launch, load func() ([]byte, error)) (up *ScoUpdate, journal []byte, err error)
+	// Sequence, when set (SCORM 2004 sequencing), gets the attempt's stored
+	// activity tree (nil when none) and the SCO's new row, and returns the
+	// sequencing state to write in the same transaction.
+	Sequence func(l *Launch, up *ScoUpdate, tree []byte) (*SeqWrite, error)
+	// MaxAttemptBytes, when positive, is the attempt's budget: the stored
+	// run-time data of all its SCOs together. A commit that would take the
+	// attempt past it, and grow it, is refused with *AttemptBudgetError
+	// and changes nothing.
+	MaxAttemptBytes int64
+}
+
+// AttemptBudgetError refuses a commit that would take an attempt's stored
+// run-time data past its budget.
+type AttemptBudgetError struct {
+	Size, Max int64 // bytes the attempt would hold; its budget
+}
+
+func (e *AttemptBudgetError) Error() string {
+	return fmt.Sprintf("the attempt's stored data would be %d bytes, over its budget of %d bytes", e.Size, e.Max)
 }
 
 // CommitResult says what happened to a commit.
@@ -61,6 +82,9 @@ func (s *Store) ApplyCommit(ctx context.Context, req CommitRequest, ttl time.Dur
 	if job.err != nil {
 		return nil, fmt.Errorf("store: commit: %w", job.err)
 	}
+	if req.Terminate && job.res != nil && !job.res.Duplicate {
+		s.launchesEnded()
+	}
 	return job.res, nil
 }
 
@@ -86,7 +110,8 @@ const maxGroup = 128
 
 // commitStmts are the prepared statements of the hot path.
 type commitStmts struct {
-	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, upsertShared *sql.Stmt
+	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, upsertShared, ltiQueue, ltiMark *sql.Stmt
+	tree, upsertTree, upsertGlobal, stateSizes                                                                         *sql.Stmt
 }
 
 func (s *Store) startCommitter() error {
@@ -101,12 +126,21 @@ func (s *Store) startCommitter() error {
 				return nil
 			}
 			var st *sql.Stmt
-			st, err = w.Prepare(q)
+			st, err = w.Prepare(s.rebind(q))
 			return st
 		}
+		// On PostgreSQL other instances commit too: the launch row is locked
+		// for the transaction, so commits of one launch apply one at a time
+		// in sequence order and a replay sees the sequence number its twin
+		// wrote (and is acknowledged as a duplicate, not applied twice).
+		// SQLite has one writer: its transactions never overlap.
+		lockLaunch := ""
+		if s.pg {
+			lockLaunch = " FOR UPDATE"
+		}
 		s.stmts = &commitStmts{
-			launch: prep(`SELECT id, attempt_id, item_id, user_id, version_id, seq, started, terminated, superseded_at, expires_at
-				FROM launches WHERE id = ?`),
+			launch: prep(`SELECT id, attempt_id, item_id, user_id, version_id, seq, started, terminated, superseded_at, expires_at, review
+				FROM launches WHERE id = ?` + lockLaunch),
 			stateID: prep(`SELECT id FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
 			state:   prep(`SELECT state FROM sco_states WHERE id = ?`),
 			updateState: prep(`UPDATE sco_states SET state = ?, completion = ?, success = ?, score_scaled = ?, score_raw = ?,
@@ -119,6 +153,15 @@ func (s *Store) startCommitter() error {
 				total_seconds = ?, last_access_at = ?, completed_at = COALESCE(completed_at, ?) WHERE id = ?`),
 			upsertShared: prep(`INSERT INTO shared_values (user_id, scope_id, target_id, value, updated_at) VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (user_id, scope_id, target_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+			ltiQueue: prep(ltiQueueSQL),
+			ltiMark:  prep(ltiMarkSQL),
+			tree:     prep(`SELECT state FROM seq_trees WHERE attempt_id = ?`),
+			stateSizes: prep(`SELECT COALESCE(SUM(CASE WHEN id = ? THEN 0 ELSE LENGTH(state) END), 0),
+				COALESCE(SUM(CASE WHEN id = ? THEN LENGTH(state) ELSE 0 END), 0) FROM sco_states WHERE attempt_id = ?`),
+			upsertTree: prep(`INSERT INTO seq_trees (attempt_id, state, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT (attempt_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
+			upsertGlobal: prep(`INSERT INTO global_objectives (user_id, scope_id, target_id, state, updated_at) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (user_id, scope_id, target_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`),
 		}
 		if err != nil {
 			s.committerErr = fmt.Errorf("store: prepare commit statements: %w", err)
@@ -155,7 +198,51 @@ func (s *Store) committer(w *sql.DB) {
 	}
 }
 
+// DefaultCommitRetries is how many times a commit that PostgreSQL ended as
+// a serialization failure or a deadlock is tried again (see SetCommitRetries).
+const DefaultCommitRetries = 3
+
+// SetCommitRetries sets how many times a run-time commit that the database
+// ended as a serialization failure or a deadlock (PostgreSQL's SQLSTATE
+// 40001 and 40P01: two instances' commit groups locked the same launches in
+// opposite orders) is tried again before its error reaches the caller.
+// Retrying is safe there: such a commit changed nothing, and commits are
+// idempotent (a replay is acknowledged, never applied twice). Call it
+// before the first commit.
+func (s *Store) SetCommitRetries(n int) { s.commitRetries = max(n, 0) }
+
+// retryable says whether err ended a transaction that can simply run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// applyGroup applies a batch and completes its jobs; the jobs that the
+// database ended as a serialization failure or deadlock go round again, up
+// to the store's commit retries.
 func (s *Store) applyGroup(w *sql.DB, batch []*commitJob) {
+	for try := 0; ; try++ {
+		s.applyGroupOnce(w, batch)
+		again := batch[:0:0]
+		for _, j := range batch {
+			if try < s.commitRetries && retryable(j.err) {
+				j.res, j.err = nil, nil
+				again = append(again, j)
+				continue
+			}
+			close(j.done)
+		}
+		if len(again) == 0 {
+			return
+		}
+		batch = again
+		time.Sleep(time.Duration(1+try) * 5 * time.Millisecond) // let the other transaction finish
+	}
+}
+
+// applyGroupOnce applies a batch in one transaction and records each job's
+// outcome (without completing the jobs).
+func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
 	err := func() error {
 		ctx := context.Background()
 		tx, err := w.BeginTx(ctx, nil)
@@ -193,7 +280,6 @@ func (s *Store) applyGroup(w *sql.DB, batch []*commitJob) {
 		if err != nil && j.err == nil {
 			j.res, j.err = nil, err
 		}
-		close(j.done)
 	}
 }
 
@@ -201,7 +287,7 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	st := s.stmts
 	var l Launch
 	err := tx.StmtContext(ctx, st.launch).QueryRowContext(ctx, req.TokenHash).Scan(
-		&l.ID, &l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Seq, &l.Started, &l.Terminated, &l.SupersededAt, &l.ExpiresAt)
+		&l.ID, &l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Seq, &l.Started, &l.Terminated, &l.SupersededAt, &l.ExpiresAt, &l.Review)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	} else if err != nil {
@@ -222,6 +308,15 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if req.Seq != l.Seq+1 {
 		return nil, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
 	}
+	now := s.now()
+	if l.Review {
+		// Review: acknowledged in order, never stored.
+		l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
+		if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
+			return nil, err
+		}
+		return &CommitResult{Launch: &l}, nil
+	}
 	rowID := req.StateID
 	if rowID == 0 {
 		err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
@@ -239,7 +334,15 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
+	if req.MaxAttemptBytes > 0 {
+		var others, before int64
+		if err := tx.StmtContext(ctx, st.stateSizes).QueryRowContext(ctx, rowID, rowID, l.AttemptID).Scan(&others, &before); err != nil {
+			return nil, err
+		}
+		if after := others + int64(len(up.State)); after > req.MaxAttemptBytes && after > others+before {
+			return nil, &AttemptBudgetError{Size: after, Max: req.MaxAttemptBytes}
+		}
+	}
 	if _, err := tx.StmtContext(ctx, st.updateState).ExecContext(ctx, up.State, up.Completion, up.Success, up.ScoreScaled,
 		up.ScoreRaw, up.ProgressMeasure, up.TotalSeconds, now, rowID); err != nil {
 		return nil, err
@@ -262,11 +365,27 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
 		return nil, err
 	}
+	var seqw *SeqWrite
+	if req.Sequence != nil {
+		tree, err := s.loadTreeSQL(ctx, tx, l.AttemptID)
+		if err != nil {
+			return nil, err
+		}
+		if seqw, err = req.Sequence(&l, up, tree); err != nil {
+			return nil, err
+		}
+		if err := s.writeSeqSQL(ctx, tx, seqw, now); err != nil {
+			return nil, err
+		}
+	}
 	states, err := s.attemptStates(ctx, tx, l, req, up)
 	if err != nil {
 		return nil, err
 	}
 	sum := rollup(l.VersionID, states)
+	if seqw != nil && seqw.Summary != nil {
+		sum = seqw.Summary.over(sum)
+	}
 	var completedAt *time.Time
 	if sum.Completion == "completed" {
 		completedAt = &now // kept only the first time: see COALESCE
@@ -274,6 +393,15 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if _, err := tx.StmtContext(ctx, st.updateAttempt).ExecContext(ctx, sum.Completion, sum.Success, sum.ScoreScaled, sum.ScoreRaw,
 		sum.ProgressMeasure, sum.TotalSeconds, now, completedAt, l.AttemptID); err != nil {
 		return nil, err
+	}
+	// LTI grade outbox: a changed result is queued for the platform's
+	// gradebook in this transaction (see lti_scores.go).
+	if res, err := tx.StmtContext(ctx, st.ltiQueue).ExecContext(ctx, ltiQueueArgs(l.AttemptID, sum, now)...); err != nil {
+		return nil, err
+	} else if n, _ := res.RowsAffected(); n > 0 {
+		if _, err := tx.StmtContext(ctx, st.ltiMark).ExecContext(ctx, ltiMarkArgs(l.AttemptID, sum)...); err != nil {
+			return nil, err
+		}
 	}
 	return &CommitResult{Launch: &l}, nil
 }

@@ -13,7 +13,13 @@ import (
 // CreateGroup stores a group; ErrConflict when the name is taken.
 func (s *Store) CreateGroup(ctx context.Context, name string) (*Group, error) {
 	g := &Group{Name: name, CreatedAt: s.now()}
-	if err := s.db.WithContext(ctx).Create(g).Error; err != nil {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(g).Error; err != nil {
+			return err
+		}
+		return s.auditFor(tx, "group.create", func(e *AuditEntry) { e.GroupID, e.Target = Ref(g.ID), g.Name })
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: create group %q: %w", name, notFound(err))
 	}
 	return g, nil
@@ -73,8 +79,13 @@ type DueRule struct {
 func (s *Store) AddMember(ctx context.Context, userID, groupID uint, dueFor func(enrolled time.Time, r DueRule) *time.Time) (added bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		added, _, err = s.joinGroup(tx, userID, groupID, s.now(), dueFor)
-		return err
+		var enrolled int
+		if added, enrolled, err = s.joinGroup(tx, userID, groupID, s.now(), dueFor); err != nil || !added {
+			return err
+		}
+		return s.auditFor(tx, "group.member_add", func(e *AuditEntry) {
+			e.SubjectUserID, e.GroupID, e.Detail = Ref(userID), Ref(groupID), map[string]any{"enrolments": enrolled}
+		})
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: add member: %w", notFound(err))
@@ -85,7 +96,13 @@ func (s *Store) AddMember(ctx context.Context, userID, groupID uint, dueFor func
 // RemoveMember takes a user out of a group. Enrolments stay: the training
 // was assigned and may be evidence.
 func (s *Store) RemoveMember(ctx context.Context, userID, groupID uint) error {
-	return s.db.WithContext(ctx).Where("user_id = ? AND group_id = ?", userID, groupID).Delete(&Membership{}).Error
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("user_id = ? AND group_id = ?", userID, groupID).Delete(&Membership{})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return s.auditFor(tx, "group.member_remove", func(e *AuditEntry) { e.SubjectUserID, e.GroupID = Ref(userID), Ref(groupID) })
+	})
 }
 
 // Enrol assigns a course to a user. An existing enrolment is kept; its due
@@ -93,8 +110,24 @@ func (s *Store) RemoveMember(ctx context.Context, userID, groupID uint) error {
 // tells whether the enrolment is new.
 func (s *Store) Enrol(ctx context.Context, userID, courseID uint, dueAt *time.Time) (e *Enrolment, created bool, err error) {
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		e, created, err = s.enrol(tx, userID, courseID, nil, dueAt)
-		return err
+		var old *time.Time
+		if e, created, old, err = s.enrol(tx, userID, courseID, nil, dueAt); err != nil {
+			return err
+		}
+		action := "enrolment.create"
+		if !created {
+			if sameTime(old, e.DueAt) {
+				return nil
+			}
+			action = "enrolment.due"
+		}
+		return s.auditFor(tx, action, func(a *AuditEntry) {
+			a.SubjectUserID, a.CourseID = Ref(userID), Ref(courseID)
+			a.Detail = map[string]any{"enrolment": e.ID, "due": e.DueAt}
+			if !created {
+				a.Detail["previous"] = old
+			}
+		})
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("store: enrol: %w", notFound(err))
@@ -102,27 +135,44 @@ func (s *Store) Enrol(ctx context.Context, userID, courseID uint, dueAt *time.Ti
 	return e, created, nil
 }
 
-func (s *Store) enrol(tx *gorm.DB, userID, courseID uint, groupID *uint, dueAt *time.Time) (*Enrolment, bool, error) {
-	var e Enrolment
-	err := tx.Where("user_id = ? AND course_id = ?", userID, courseID).First(&e).Error
+// enrol makes or updates an enrolment inside a transaction; old is the due
+// date before an update.
+func (s *Store) enrol(tx *gorm.DB, userID, courseID uint, groupID *uint, dueAt *time.Time) (e *Enrolment, created bool, old *time.Time, err error) {
+	e = &Enrolment{}
+	err = tx.Where("user_id = ? AND course_id = ?", userID, courseID).First(e).Error
 	if err == nil {
+		old = e.DueAt
 		if e.CompletedAt == nil && dueAt != nil {
 			e.DueAt = dueAt
 			if err := tx.Model(&Enrolment{}).Where("id = ?", e.ID).Update("due_at", dueAt).Error; err != nil {
-				return nil, false, err
+				return nil, false, nil, err
 			}
 		}
-		return &e, false, nil
+		return e, false, old, nil
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, false, err
+		return nil, false, nil, err
+	}
+	if err := enrollable(tx, courseID); err != nil {
+		return nil, false, nil, err
 	}
 	now := s.now()
-	e = Enrolment{UserID: userID, CourseID: courseID, GroupID: groupID, Cycle: 1, EnrolledAt: now, DueAt: dueAt, CreatedAt: now}
-	if err := tx.Create(&e).Error; err != nil {
-		return nil, false, err
+	source := SourceDirect
+	if groupID != nil {
+		source = SourceGroup
 	}
-	return &e, true, nil
+	*e = Enrolment{UserID: userID, CourseID: courseID, GroupID: groupID, Cycle: 1, EnrolledAt: now, DueAt: dueAt, CreatedAt: now, Source: source}
+	if err := tx.Create(e).Error; err != nil {
+		return nil, false, nil, err
+	}
+	return e, true, nil, nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }
 
 // EnrolGroup enrols a group's members in a course and records the rule so
@@ -132,6 +182,9 @@ func (s *Store) EnrolGroup(ctx context.Context, groupID, courseID uint, rule Due
 	n := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
+		if err := enrollable(tx, courseID); err != nil {
+			return err
+		}
 		ge := GroupEnrolment{GroupID: groupID, CourseID: courseID, DueAt: rule.At, DueDays: rule.Days, CreatedAt: now}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "group_id"}, {Name: "course_id"}},
@@ -145,7 +198,7 @@ func (s *Store) EnrolGroup(ctx context.Context, groupID, courseID uint, rule Due
 		}
 		for _, uid := range members {
 			gid := groupID
-			_, created, err := s.enrol(tx, uid, courseID, &gid, dueFor(now, rule))
+			_, created, _, err := s.enrol(tx, uid, courseID, &gid, dueFor(now, rule))
 			if err != nil {
 				return err
 			}
@@ -153,7 +206,10 @@ func (s *Store) EnrolGroup(ctx context.Context, groupID, courseID uint, rule Due
 				n++
 			}
 		}
-		return nil
+		return s.auditFor(tx, "enrolment.group", func(e *AuditEntry) {
+			e.GroupID, e.CourseID = Ref(groupID), Ref(courseID)
+			e.Detail = map[string]any{"enrolments": n, "dueAt": rule.At, "dueDays": rule.Days}
+		})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: enrol group: %w", notFound(err))
@@ -165,16 +221,28 @@ func (s *Store) EnrolGroup(ctx context.Context, groupID, courseID uint, rule Due
 type EnrolmentRow struct {
 	Enrolment
 	CourseTitle    string
+	CourseStatus   string
+	CourseImage    string // the course's ImageHash
 	UserName       string
 	UserEmail      string
 	UserActive     bool
-	RequirePass    bool
+	PassRule       string
+	AttemptPolicy  string
+	MaxAttempts    int
 	ValidityMonths *int
 	// The learner's latest attempt in the current cycle, if any.
 	AttemptID         *uint
 	AttemptCompletion *string
 	AttemptSuccess    *string
 	AttemptAccess     *time.Time
+	// The attempt that counts (Enrolment.CountingAttemptID), if any.
+	CountingNumber  *int
+	CountingSuccess *string
+	CountingScore   *float64
+	// Attempts the learner has made at the course, in every cycle.
+	Attempts int
+	// GroupName is the group the enrolment came from, if any.
+	GroupName *string
 }
 
 // EnrolmentFilter narrows Enrolments.
@@ -187,13 +255,18 @@ type EnrolmentFilter struct {
 
 // Enrolments lists enrolments with their course, learner and latest attempt.
 func (s *Store) Enrolments(ctx context.Context, f EnrolmentFilter) ([]EnrolmentRow, error) {
-	q := s.read(ctx).Table("enrolments e").Select(`e.*, c.title AS course_title, u.name AS user_name, u.email AS user_email,
-			u.active AS user_active, c.require_pass, c.validity_months,
-			a.id AS attempt_id, a.completion AS attempt_completion, a.success AS attempt_success, a.last_access_at AS attempt_access`).
+	q := s.read(ctx).Table("enrolments e").Select(`e.*, c.title AS course_title, c.status AS course_status, c.image_hash AS course_image,
+			u.name AS user_name, u.email AS user_email,
+			u.active AS user_active, c.pass_rule, c.attempt_policy, c.max_attempts, c.validity_months,
+			a.id AS attempt_id, a.completion AS attempt_completion, a.success AS attempt_success, a.last_access_at AS attempt_access,
+			ca.number AS counting_number, ca.success AS counting_success, ca.score_scaled AS counting_score,
+			(SELECT COUNT(*) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS attempts,
+			(SELECT g.name FROM groups g WHERE g.id = e.group_id) AS group_name`).
 		Joins("JOIN courses c ON c.id = e.course_id").
 		Joins("JOIN users u ON u.id = e.user_id").
 		Joins(`LEFT JOIN attempts a ON a.id = (SELECT MAX(a2.id) FROM attempts a2
-			WHERE a2.user_id = e.user_id AND a2.course_id = e.course_id AND a2.started_at >= e.enrolled_at)`)
+			WHERE a2.user_id = e.user_id AND a2.course_id = e.course_id AND a2.started_at >= e.enrolled_at)`).
+		Joins("LEFT JOIN attempts ca ON ca.id = e.counting_attempt_id")
 	if f.UserID != 0 {
 		q = q.Where("e.user_id = ?", f.UserID)
 	}
@@ -213,85 +286,91 @@ func (s *Store) Enrolments(ctx context.Context, f EnrolmentFilter) ([]EnrolmentR
 	return rows, nil
 }
 
-// SetCourseCompliance sets a course's validity period and pass requirement.
-func (s *Store) SetCourseCompliance(ctx context.Context, courseID uint, validityMonths *int, requirePass bool) error {
-	res := s.db.WithContext(ctx).Model(&Course{}).Where("id = ?", courseID).
-		Updates(map[string]any{"validity_months": validityMonths, "require_pass": requirePass, "updated_at": s.now()})
-	if res.Error != nil {
-		return fmt.Errorf("store: course compliance: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: course %d: %w", courseID, ErrNotFound)
+// CourseRules are a course's compliance settings.
+type CourseRules struct {
+	PassRule        string
+	AttemptPolicy   string
+	MaxAttempts     int
+	ValidityMonths  *int
+	IgnorePriorWork bool
+}
+
+// RulesOf reads a course's rules.
+func RulesOf(c *Course) CourseRules {
+	return CourseRules{PassRule: c.PassRule, AttemptPolicy: c.AttemptPolicy, MaxAttempts: c.MaxAttempts,
+		ValidityMonths: c.ValidityMonths, IgnorePriorWork: c.IgnorePriorWork}
+}
+
+// SetCourseRules changes a course's rules and applies the record changes
+// the new rules make (compliance works them out), all in one transaction:
+// one "course.rules" entry with reason and summary, and one entry per
+// record changed. ErrStale when the records moved on since the changes were
+// worked out.
+func (s *Store) SetCourseRules(ctx context.Context, courseID uint, r CourseRules, reason string, summary map[string]any, changes []RecordChange) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var c Course
+		if err := tx.First(&c, courseID).Error; err != nil {
+			return err
+		}
+		old := RulesOf(&c)
+		if err := tx.Model(&Course{}).Where("id = ?", courseID).Updates(map[string]any{
+			"pass_rule": r.PassRule, "attempt_policy": r.AttemptPolicy, "max_attempts": r.MaxAttempts,
+			"validity_months": r.ValidityMonths, "ignore_prior_work": r.IgnorePriorWork,
+			"require_pass": r.PassRule == PassRequired, "updated_at": s.now(),
+		}).Error; err != nil {
+			return err
+		}
+		detail := map[string]any{"from": old, "to": r}
+		for k, v := range summary {
+			detail[k] = v
+		}
+		if err := s.auditFor(tx, "course.rules", func(e *AuditEntry) {
+			e.CourseID, e.Target, e.Reason, e.Detail = Ref(courseID), c.Title, reason, detail
+		}); err != nil {
+			return err
+		}
+		for i := range changes {
+			if err := s.applyRecordChange(tx, &changes[i]); err != nil {
+				return err
+			}
+		}
+		// Everyone is evaluated again under the new rules.
+		return tx.Model(&Enrolment{}).Where("course_id = ?", courseID).Update("evaluated_at", nil).Error
+	})
+	if err != nil {
+		return fmt.Errorf("store: course %d rules: %w", courseID, notFound(err))
 	}
 	return nil
 }
 
-// CompletionCandidate is an enrolment whose learner has completed an attempt
-// in the current cycle that is not recorded yet.
-type CompletionCandidate struct {
-	EnrolmentID    uint
-	UserID         uint
-	CourseID       uint
-	Cycle          int
-	AttemptID      uint
-	CompletedAt    time.Time
-	Success        string
-	ScoreScaled    *float64
-	RequirePass    bool
-	ValidityMonths *int
-	CourseTitle    string
-	UserName       string
-}
-
-// CompletionCandidates finds completed attempts not yet recorded against
-// their enrolment (userID 0: everyone).
-func (s *Store) CompletionCandidates(ctx context.Context, userID uint) ([]CompletionCandidate, error) {
-	q := s.read(ctx).Table("enrolments e").Select(`e.id AS enrolment_id, e.user_id, e.course_id, e.cycle, a.id AS attempt_id,
-			a.completed_at, a.success, a.score_scaled, c.require_pass, c.validity_months, c.title AS course_title, u.name AS user_name`).
-		Joins("JOIN attempts a ON a.user_id = e.user_id AND a.course_id = e.course_id").
-		Joins("JOIN courses c ON c.id = e.course_id").
-		Joins("JOIN users u ON u.id = e.user_id").
-		Where("e.completed_at IS NULL AND a.completed_at IS NOT NULL AND a.started_at >= e.enrolled_at").
-		Where("NOT EXISTS (SELECT 1 FROM completions x WHERE x.attempt_id = a.id)").
-		Order("a.completed_at")
-	if userID != 0 {
-		q = q.Where("e.user_id = ?", userID)
-	}
-	var out []CompletionCandidate
-	if err := q.Scan(&out).Error; err != nil {
-		return nil, fmt.Errorf("store: completion candidates: %w", err)
-	}
-	return out, nil
-}
-
-// RecordCompletion closes the enrolment's current cycle with c, unless the
-// cycle is already complete.
+// RecordCompletion records c against its enrolment's current cycle, unless
+// the cycle already has a valid completion; it reports whether it did.
 func (s *Store) RecordCompletion(ctx context.Context, c *Completion) (bool, error) {
-	recorded := false
+	ch := RecordChange{EnrolmentID: c.EnrolmentID, UserID: c.UserID, CourseID: c.CourseID, Issue: c, Outcome: OutcomeCounts, CountingAttemptID: c.AttemptID}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&Enrolment{}).Where("id = ? AND completed_at IS NULL AND cycle = ?", c.EnrolmentID, c.Cycle).
-			Updates(map[string]any{"completed_at": c.CompletedAt, "expires_at": c.ExpiresAt})
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
-		}
-		c.CreatedAt = s.now()
-		if err := tx.Create(c).Error; err != nil {
+		var e Enrolment
+		if err := tx.First(&e, c.EnrolmentID).Error; err != nil {
 			return err
 		}
-		recorded = true
-		return nil
+		ch.Cycle = e.Cycle
+		return s.applyRecordChange(tx, &ch)
 	})
-	if err != nil {
-		return false, fmt.Errorf("store: record completion: %w", err)
+	if errors.Is(err, ErrStale) {
+		return false, nil
 	}
-	return recorded, nil
+	if err != nil {
+		return false, fmt.Errorf("store: record completion: %w", notFound(err))
+	}
+	return true, nil
 }
 
 // DueForRecertification lists completed enrolments whose completion expires
 // before the given time.
 func (s *Store) DueForRecertification(ctx context.Context, before time.Time) ([]Enrolment, error) {
 	var es []Enrolment
-	err := s.read(ctx).Where("completed_at IS NOT NULL AND expires_at IS NOT NULL AND expires_at <= ?", before).Find(&es).Error
+	// Only a published course starts new cycles: retiring it ends them.
+	err := s.read(ctx).Where("completed_at IS NOT NULL AND expires_at IS NOT NULL AND expires_at <= ?", before).
+		Where("course_id IN (SELECT id FROM courses WHERE status = ?)", CoursePublished).Find(&es).Error
 	return es, err
 }
 
@@ -303,12 +382,20 @@ func (s *Store) StartCycle(ctx context.Context, e *Enrolment) error {
 		now := s.now()
 		res := tx.Model(&Enrolment{}).Where("id = ? AND cycle = ?", e.ID, e.Cycle).Updates(map[string]any{
 			"cycle": e.Cycle + 1, "enrolled_at": now, "due_at": e.ExpiresAt, "completed_at": nil,
+			"source": SourceRecertification, "counting_attempt_id": nil, "outcome": "", "evaluated_at": nil,
 		})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return tx.Model(&Attempt{}).Where("user_id = ? AND course_id = ? AND closed = ?", e.UserID, e.CourseID, false).
-			Update("closed", true).Error
+		if err := tx.Model(&Attempt{}).Where("user_id = ? AND course_id = ? AND closed = ?", e.UserID, e.CourseID, false).
+			Update("closed", true).Error; err != nil {
+			return err
+		}
+		return s.auditFor(tx, "enrolment.recertify", func(a *AuditEntry) {
+			a.SubjectUserID, a.CourseID = Ref(e.UserID), Ref(e.CourseID)
+			a.Reason = "the completion expires soon"
+			a.Detail = map[string]any{"enrolment": e.ID, "cycle": e.Cycle + 1, "due": e.ExpiresAt}
+		})
 	})
 }
 

@@ -25,8 +25,14 @@ type CourseSummary struct {
 func (s *Store) CreateCourseVersion(ctx context.Context, courseID uint, v *CourseVersion, items []Item, install func(*CourseVersion) error) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
+		action := "course.version"
 		if courseID == 0 {
-			c := &Course{Title: v.Title, CreatedAt: now, UpdatedAt: now}
+			action = "course.import"
+			status := v.CourseStatus
+			if status == "" {
+				status = CoursePublished
+			}
+			c := &Course{Title: v.Title, Status: status, PassRule: PassAuto, AttemptPolicy: AttemptBest, CreatedAt: now, UpdatedAt: now}
 			if err := tx.Create(c).Error; err != nil {
 				return err
 			}
@@ -61,8 +67,18 @@ func (s *Store) CreateCourseVersion(ctx context.Context, courseID uint, v *Cours
 			}
 			ids[i] = it.ID
 		}
-		if err := tx.Model(&Course{}).Where("id = ?", courseID).
-			Updates(map[string]any{"current_version_id": v.ID, "title": v.Title, "updated_at": now}).Error; err != nil {
+		upd := map[string]any{"current_version_id": v.ID, "updated_at": now}
+		// The package names the course until an admin renames it.
+		if err := tx.Model(&Course{}).Where("id = ? AND renamed = ?", courseID, false).Update("title", v.Title).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Course{}).Where("id = ?", courseID).Updates(upd).Error; err != nil {
+			return err
+		}
+		if err := s.auditFor(tx, action, func(e *AuditEntry) {
+			e.CourseID, e.Target = Ref(courseID), v.Title
+			e.Detail = map[string]any{"version": v.Number, "edition": v.Edition, "file": v.Filename}
+		}); err != nil {
 			return err
 		}
 		return install(v)
@@ -123,4 +139,39 @@ func (s *Store) VersionItems(ctx context.Context, versionID uint) ([]Item, error
 		return nil, fmt.Errorf("store: items of version %d: %w", versionID, err)
 	}
 	return items, nil
+}
+
+// VersionsWithoutPassing lists the versions whose pass criterion is not
+// known yet (imported before migration 8).
+func (s *Store) VersionsWithoutPassing(ctx context.Context) ([]CourseVersion, error) {
+	var vs []CourseVersion
+	if err := s.read(ctx).Where("pass_judged IS NULL").Find(&vs).Error; err != nil {
+		return nil, fmt.Errorf("store: versions without a pass criterion: %w", err)
+	}
+	return vs, nil
+}
+
+// SetVersionPassing records a version's pass criterion, read from its
+// manifest. It is a fact about the package, not an admin's change: no audit
+// entry.
+func (s *Store) SetVersionPassing(ctx context.Context, versionID uint, judged bool, score *float64) error {
+	err := s.db.WithContext(ctx).Model(&CourseVersion{}).Where("id = ?", versionID).
+		Updates(map[string]any{"pass_judged": judged, "passing_score": score}).Error
+	if err != nil {
+		return fmt.Errorf("store: version %d pass criterion: %w", versionID, err)
+	}
+	return nil
+}
+
+// VersionsOfCourse maps a course's version ids to their versions.
+func (s *Store) VersionsOfCourse(ctx context.Context, courseID uint) (map[uint]CourseVersion, error) {
+	vs, err := s.CourseVersions(ctx, courseID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint]CourseVersion, len(vs))
+	for _, v := range vs {
+		out[v.ID] = v
+	}
+	return out, nil
 }

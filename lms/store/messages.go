@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -32,6 +33,11 @@ type Reminder struct {
 	EnrolledAt  time.Time
 	DueAt       *time.Time
 	ExpiresAt   *time.Time
+	UserAdmin   bool
+	// Link is a personal sign-in link that opens the course, when the
+	// notifier gives one (LinkMarker stands for it in the body).
+	Link        string    `gorm:"-"`
+	LinkExpires time.Time `gorm:"-"`
 }
 
 // DueReminders lists the reminders that are due now and not queued yet, for
@@ -50,11 +56,15 @@ func (s *Store) DueReminders(ctx context.Context, dueSoonDays, expiryNoticeDays 
 	now := s.now().UTC()
 	base := func(kind string) *gorm.DB {
 		return s.read(ctx).Table("enrolments e").
-			Select(`e.id AS enrolment_id, e.cycle, e.user_id, u.email AS user_email, u.name AS user_name,
+			Select(`e.id AS enrolment_id, e.cycle, e.user_id, u.email AS user_email, u.name AS user_name, u.admin AS user_admin,
 				e.course_id, c.title AS course_title, e.enrolled_at, e.due_at, e.expires_at`).
 			Joins("JOIN users u ON u.id = e.user_id").
 			Joins("JOIN courses c ON c.id = e.course_id").
 			Where("u.active = ?", true).
+			// Learners who come from an LTI platform hear from it, not from Lectern.
+			Where("NOT EXISTS (SELECT 1 FROM lti_identities li WHERE li.user_id = u.id)").
+			// Archived courses are out of use: nobody is reminded of them.
+			Where("c.status IN ?", []string{CoursePublished, CourseRetired}).
 			Where(`NOT EXISTS (SELECT 1 FROM messages m
 				WHERE m.enrolment_id = e.id AND m.kind = ? AND m.cycle = e.cycle)`, kind).
 			Order("e.id")
@@ -123,16 +133,25 @@ func (s *Store) QueueMessages(ctx context.Context, ms []*Message) (int, error) {
 		now := s.now()
 		for _, m := range ms {
 			m.ID, m.CreatedAt, m.SentAt, m.Attempts, m.LastError = 0, now, nil, 0, ""
+			if m.NewLink != nil {
+				m.LinkID = &m.NewLink.ID
+			}
 			res := tx.Clauses(clause.OnConflict{
 				Columns:   []clause.Column{{Name: "enrolment_id"}, {Name: "kind"}, {Name: "cycle"}},
 				DoNothing: true,
 			}).Create(m)
 			if res.Error != nil {
-				return fmt.Errorf("enrolment %d, %s, cycle %d: %w", m.EnrolmentID, m.Kind, m.Cycle, res.Error)
+				return fmt.Errorf("message %s to user %d, cycle %d: %w", m.Kind, m.UserID, m.Cycle, res.Error)
 			}
 			if res.RowsAffected == 0 {
 				m.ID = 0
 				continue
+			}
+			if m.NewLink != nil {
+				m.NewLink.CreatedAt = now
+				if err := tx.Create(m.NewLink).Error; err != nil {
+					return fmt.Errorf("link of message %d: %w", m.ID, err)
+				}
 			}
 			n++
 		}
@@ -149,15 +168,28 @@ func (s *Store) QueueMessages(ctx context.Context, ms []*Message) (int, error) {
 // current cycle. A message that fails it stays unsent: held while its learner
 // is deactivated, and sent after all if they are reactivated while it still
 // applies. Arguments: active, now (due-soon), now (overdue), now (expiring).
-const deliverable = `u.active = ? AND e.cycle = m.cycle AND (
+//
+// An account email (no enrolment) may go out while its link is unused and
+// unexpired: a newer invitation voids the older one's, and a link that can
+// no longer work is not worth sending. Argument: now (links).
+const deliverable = `u.active = ? AND ((e.cycle = m.cycle AND (
 	(m.kind = 'enrolment' AND e.completed_at IS NULL) OR
 	(m.kind = 'due-soon' AND e.completed_at IS NULL AND e.due_at >= ?) OR
 	(m.kind = 'overdue' AND e.completed_at IS NULL AND e.due_at < ?) OR
-	(m.kind = 'expiring' AND e.completed_at IS NOT NULL AND e.expires_at > ?))`
+	(m.kind = 'manager' AND e.completed_at IS NULL) OR
+	(m.kind = 'expiring' AND e.completed_at IS NOT NULL AND e.expires_at > ?))) OR
+	(m.enrolment_id IS NULL AND l.used_at IS NULL AND l.expires_at > ?))`
 
 func (s *Store) deliverableArgs() []any {
 	now := s.now().UTC()
-	return []any{true, now, now, now}
+	return []any{true, now, now, now, now}
+}
+
+// joinMessage adds what deliverable reads beside the message.
+func joinMessage(q *gorm.DB) *gorm.DB {
+	return q.Joins("LEFT JOIN users u ON u.id = m.user_id").
+		Joins("LEFT JOIN enrolments e ON e.id = m.enrolment_id").
+		Joins("LEFT JOIN login_links l ON l.id = m.link_id")
 }
 
 // UnsentFilter selects messages to deliver.
@@ -174,9 +206,7 @@ func (s *Store) UnsentMessages(ctx context.Context, f UnsentFilter) ([]Message, 
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := s.read(ctx).Table("messages m").Select("m.*").
-		Joins("JOIN users u ON u.id = m.user_id").
-		Joins("JOIN enrolments e ON e.id = m.enrolment_id").
+	q := joinMessage(s.read(ctx).Table("messages m").Select("m.*")).
 		Where("m.sent_at IS NULL AND m.id > ?", f.AfterID).
 		Where(deliverable, s.deliverableArgs()...)
 	if f.MaxAttempts > 0 {
@@ -194,9 +224,7 @@ func (s *Store) UnsentMessages(ctx context.Context, f UnsentFilter) ([]Message, 
 // before sending, since a learner may have been deactivated meanwhile.
 func (s *Store) MessageDeliverable(ctx context.Context, id uint) (bool, error) {
 	var n int64
-	err := s.read(ctx).Table("messages m").
-		Joins("JOIN users u ON u.id = m.user_id").
-		Joins("JOIN enrolments e ON e.id = m.enrolment_id").
+	err := joinMessage(s.read(ctx).Table("messages m")).
 		Where("m.id = ? AND m.sent_at IS NULL", id).
 		Where(deliverable, s.deliverableArgs()...).
 		Count(&n).Error
@@ -206,10 +234,10 @@ func (s *Store) MessageDeliverable(ctx context.Context, id uint) (bool, error) {
 	return n > 0, nil
 }
 
-// MarkSent records that a message went out at at.
+// MarkSent records that a message went out at at, and forgets its link.
 func (s *Store) MarkSent(ctx context.Context, id uint, at time.Time) error {
 	res := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND sent_at IS NULL", id).
-		Updates(map[string]any{"sent_at": at.UTC(), "attempts": gorm.Expr("attempts + 1"), "last_error": ""})
+		Updates(map[string]any{"sent_at": at.UTC(), "attempts": gorm.Expr("attempts + 1"), "last_error": "", "link": ""})
 	if res.Error != nil {
 		return fmt.Errorf("store: mark message %d sent: %w", id, res.Error)
 	}
@@ -269,6 +297,12 @@ type MessageRow struct {
 	Deliverable bool // would be sent now: learner active and reminder still applying
 }
 
+// Shown is the body as the outbox shows it: a personal link stays the
+// recipient's.
+func (m MessageRow) Shown() string {
+	return strings.ReplaceAll(m.Body, LinkMarker, "[personal link, sent to the recipient only]")
+}
+
 // Message states shown in the outbox.
 const (
 	MessageSent     = "sent"
@@ -294,9 +328,7 @@ func (m MessageRow) State() string {
 }
 
 func (s *Store) messages(ctx context.Context, f MessageFilter) *gorm.DB {
-	q := s.read(ctx).Table("messages m").
-		Joins("LEFT JOIN users u ON u.id = m.user_id").
-		Joins("LEFT JOIN enrolments e ON e.id = m.enrolment_id")
+	q := joinMessage(s.read(ctx).Table("messages m"))
 	if f.UserID != 0 {
 		q = q.Where("m.user_id = ?", f.UserID)
 	}

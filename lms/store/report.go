@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,6 +64,7 @@ const (
 type ReportFilter struct {
 	CourseID                   uint
 	GroupID                    uint
+	ManagerID                  uint // members of the groups this user manages
 	Status                     string
 	EnrolledFrom, EnrolledTo   *time.Time // [from, to)
 	CompletedFrom, CompletedTo *time.Time // [from, to)
@@ -80,19 +82,31 @@ type ReportRow struct {
 	UserActive     bool
 	CourseID       uint
 	CourseTitle    string
-	RequirePass    bool
+	PassRule       string
+	AttemptPolicy  string
 	ValidityMonths *int
 	Cycle          int
+	Source         string
 	EnrolledAt     time.Time
 	DueAt          *time.Time
 	CompletedAt    *time.Time
 	ExpiresAt      *time.Time
-	// Latest attempt in the current cycle.
-	AttemptID   *uint
-	Completion  *string
-	Success     *string
-	ScoreScaled *float64
-	ScoreRaw    *float64
+	ExemptAt       *time.Time
+	Outcome        string
+	// CompletionSource is the source of the current cycle's completion
+	// ("attempt", "offline"; "" when there is none).
+	CompletionSource string
+	// The attempt shown: the one that counts (Counting) or, before one is
+	// finished, the latest in the current cycle.
+	AttemptID     *uint
+	AttemptNumber int
+	Counting      bool
+	Completion    *string
+	Success       *string
+	ScoreScaled   *float64
+	ScoreRaw      *float64
+	// The latest attempt in the current cycle: its completion decides "in progress".
+	LatestCompletion *string
 	// Over every attempt of the course.
 	Attempts     int
 	TotalSeconds float64
@@ -106,11 +120,12 @@ type ReportRow struct {
 // EnrolmentRow is the row in the shape compliance.StatusOf reads.
 func (r *ReportRow) EnrolmentRow() EnrolmentRow {
 	return EnrolmentRow{
-		Enrolment: Enrolment{ID: r.EnrolmentID, UserID: r.UserID, CourseID: r.CourseID, Cycle: r.Cycle,
-			EnrolledAt: r.EnrolledAt, DueAt: r.DueAt, CompletedAt: r.CompletedAt, ExpiresAt: r.ExpiresAt},
+		Enrolment: Enrolment{ID: r.EnrolmentID, UserID: r.UserID, CourseID: r.CourseID, Cycle: r.Cycle, Source: r.Source,
+			EnrolledAt: r.EnrolledAt, DueAt: r.DueAt, CompletedAt: r.CompletedAt, ExpiresAt: r.ExpiresAt,
+			ExemptAt: r.ExemptAt, Outcome: r.Outcome},
 		CourseTitle: r.CourseTitle, UserName: r.UserName, UserEmail: r.UserEmail, UserActive: r.UserActive,
-		RequirePass: r.RequirePass, ValidityMonths: r.ValidityMonths,
-		AttemptID: r.AttemptID, AttemptCompletion: r.Completion, AttemptSuccess: r.Success, AttemptAccess: r.LastAccess,
+		PassRule: r.PassRule, AttemptPolicy: r.AttemptPolicy, ValidityMonths: r.ValidityMonths,
+		AttemptID: r.AttemptID, AttemptCompletion: r.LatestCompletion, AttemptSuccess: r.Success, AttemptAccess: r.LastAccess,
 	}
 }
 
@@ -146,13 +161,26 @@ func DecodeReportCursor(tok string) (*ReportCursor, error) {
 // ErrInvalidCursor is a page token that was not made by ReportCursor.Encode.
 var ErrInvalidCursor = fmt.Errorf("store: invalid report page token")
 
-// statusSQL mirrors compliance.StatusOf (a test holds them together); ? is now, three times.
+// statusSQL mirrors compliance.StatusOf (a test holds them together); ? is
+// now, three times. la is the latest attempt of the current cycle.
 const statusSQL = `CASE
 	WHEN e.completed_at IS NOT NULL AND (e.expires_at IS NULL OR e.expires_at > ?) THEN 'completed'
+	WHEN e.exempt_at IS NOT NULL THEN 'exempt'
 	WHEN e.expires_at IS NOT NULL AND e.expires_at <= ? THEN 'expired'
 	WHEN e.due_at IS NOT NULL AND e.due_at < ? THEN 'overdue'
-	WHEN a.id IS NOT NULL AND a.completion <> 'not attempted' THEN 'in progress'
+	WHEN ` + failedSQL + ` THEN 'failed'
+	WHEN ` + startedSQL + ` THEN 'in progress'
 	ELSE 'to do' END`
+
+// The conditions of statusSQL that read the latest attempt.
+const (
+	failedSQL  = "e.outcome = 'failed' AND (la.id IS NULL OR la.completion NOT IN ('incomplete', 'unknown'))"
+	startedSQL = "la.id IS NOT NULL AND la.completion <> 'not attempted'"
+)
+
+// completionSourceSQL reads the source of the current cycle's completion.
+const completionSourceSQL = `COALESCE((SELECT x.source FROM completions x WHERE x.enrolment_id = e.id AND x.cycle = e.cycle
+	AND x.revoked_at IS NULL ORDER BY x.id DESC LIMIT 1), '')`
 
 // sortKey is the expression a sort orders by, and whether it is numeric.
 func sortKey(sort string) (expr string, numeric bool, err error) {
@@ -161,21 +189,23 @@ func sortKey(sort string) (expr string, numeric bool, err error) {
 		return "u.name", false, nil
 	case SortStatus:
 		// Most urgent first, as on the dashboards.
-		return "CASE " + statusSQL + " WHEN 'overdue' THEN 0 WHEN 'expired' THEN 1 WHEN 'in progress' THEN 2 WHEN 'to do' THEN 3 ELSE 4 END", true, nil
+		return "CASE " + statusSQL + " WHEN 'overdue' THEN 0 WHEN 'expired' THEN 1 WHEN 'failed' THEN 2 WHEN 'in progress' THEN 3 WHEN 'to do' THEN 4 WHEN 'exempt' THEN 5 ELSE 6 END", true, nil
 	case SortDue:
 		// No due date sorts last.
-		return "COALESCE(e.due_at, '9999')", false, nil
+		return "COALESCE(e.due_at, '9999-12-31')", false, nil
 	case SortCompleted:
-		return "COALESCE(e.completed_at, '9999')", false, nil
+		return "COALESCE(e.completed_at, '9999-12-31')", false, nil
 	case SortScore:
 		return "COALESCE(a.score_scaled, -1e9)", true, nil
 	}
 	return "", false, fmt.Errorf("store: report: unknown sort %q", sort)
 }
 
-// latestAttemptJoin joins a, the learner's latest attempt in the current cycle.
-const latestAttemptJoin = ` LEFT JOIN attempts a ON a.id = (SELECT MAX(a2.id) FROM attempts a2
-		WHERE a2.user_id = e.user_id AND a2.course_id = e.course_id AND a2.started_at >= e.enrolled_at)`
+// latestAttemptJoin joins la, the learner's latest attempt in the current
+// cycle, and a, the attempt the report shows: the one that counts, or la.
+const latestAttemptJoin = ` LEFT JOIN attempts la ON la.id = (SELECT MAX(a2.id) FROM attempts a2
+		WHERE a2.user_id = e.user_id AND a2.course_id = e.course_id AND a2.started_at >= e.enrolled_at)
+	LEFT JOIN attempts a ON a.id = COALESCE(e.counting_attempt_id, la.id)`
 
 // reportQuery builds the report SELECT in two steps. The inner query finds
 // the page: enrolment ids and sort keys only, joining the latest attempt
@@ -192,17 +222,17 @@ func reportQuery(f ReportFilter, after *ReportCursor, limit int, usersFirst bool
 	var args []any
 	var b strings.Builder
 	// Completed, expired and overdue do not depend on the attempt.
-	attemptFree := f.Status == "completed" || f.Status == "expired" || f.Status == "overdue"
+	attemptFree := f.Status == "completed" || f.Status == "expired" || f.Status == "overdue" || f.Status == "exempt"
 	needAttempt := (f.Status != "" && !attemptFree) || f.Sort == SortStatus || f.Sort == SortScore
 	filterStatus := statusSQL
 	if !needAttempt {
-		filterStatus = strings.Replace(statusSQL, "a.id IS NOT NULL AND a.completion <> 'not attempted'", "0", 1)
+		filterStatus = strings.NewReplacer(failedSQL, "1=0", startedSQL, "1=0").Replace(statusSQL)
 	}
-	b.WriteString(`SELECT e.id, e.user_id, u.name, u.email, u.active, e.course_id, c.title, c.require_pass, c.validity_months,
-	e.cycle, e.enrolled_at, e.due_at, e.completed_at, e.expires_at,
-	a.id AS aid, a.completion, a.success, a.score_scaled, a.score_raw,
+	b.WriteString(`SELECT e.id, e.user_id, u.name, u.email, u.active, e.course_id, c.title, c.pass_rule, c.attempt_policy, c.validity_months,
+	e.cycle, e.source, e.enrolled_at, e.due_at, e.completed_at, e.expires_at, e.exempt_at, e.outcome, ` + completionSourceSQL + `,
+	a.id AS aid, COALESCE(a.number, 0), a.id = e.counting_attempt_id, a.completion, a.success, a.score_scaled, a.score_raw, la.completion,
 	(SELECT COUNT(*) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS n,
-	(SELECT TOTAL(x.total_seconds) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS secs,
+	(SELECT COALESCE(SUM(x.total_seconds), 0) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS secs,
 	(SELECT MIN(x.started_at) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS first_at,
 	(SELECT MAX(x.last_access_at) FROM attempts x WHERE x.user_id = e.user_id AND x.course_id = e.course_id) AS last_at,
 	p.k
@@ -266,6 +296,10 @@ func reportWhere(b *strings.Builder, args []any, f ReportFilter) []any {
 		b.WriteString(" AND e.user_id IN (SELECT user_id FROM memberships WHERE group_id = ?)")
 		args = append(args, f.GroupID)
 	}
+	if f.ManagerID != 0 {
+		b.WriteString(" AND e.user_id IN (" + managedMembersSQL + ")")
+		args = append(args, f.ManagerID)
+	}
 	for _, r := range []struct {
 		col string
 		t   *time.Time
@@ -291,9 +325,9 @@ func exportQuery(f ReportFilter) (string, []any, error) {
 	now := f.Now.UTC()
 	var args []any
 	var b strings.Builder
-	b.WriteString(`SELECT e.id, e.user_id, u.name, u.email, u.active, e.course_id, c.title, c.require_pass, c.validity_months,
-	e.cycle, e.enrolled_at, e.due_at, e.completed_at, e.expires_at,
-	a.id AS aid, a.completion, a.success, a.score_scaled, a.score_raw,
+	b.WriteString(`SELECT e.id, e.user_id, u.name, u.email, u.active, e.course_id, c.title, c.pass_rule, c.attempt_policy, c.validity_months,
+	e.cycle, e.source, e.enrolled_at, e.due_at, e.completed_at, e.expires_at, e.exempt_at, e.outcome, ` + completionSourceSQL + `,
+	a.id AS aid, COALESCE(a.number, 0), a.id = e.counting_attempt_id, a.completion, a.success, a.score_scaled, a.score_raw, la.completion,
 	COALESCE(ag.n, 0), COALESCE(ag.secs, 0), ag.first_at, ag.last_at, `)
 	b.WriteString(key)
 	if f.Sort == SortStatus {
@@ -304,7 +338,7 @@ func exportQuery(f ReportFilter) (string, []any, error) {
 	JOIN users u ON u.id = e.user_id
 	JOIN courses c ON c.id = e.course_id`)
 	b.WriteString(latestAttemptJoin)
-	b.WriteString(` LEFT JOIN (SELECT user_id, COUNT(*) AS n, TOTAL(total_seconds) AS secs, MIN(started_at) AS first_at,
+	b.WriteString(` LEFT JOIN (SELECT user_id, COUNT(*) AS n, COALESCE(SUM(total_seconds), 0) AS secs, MIN(started_at) AS first_at,
 		MAX(last_access_at) AS last_at FROM attempts WHERE course_id = ? GROUP BY user_id) ag ON ag.user_id = e.user_id`)
 	args = append(args, f.CourseID)
 	args = reportWhere(&b, args, f)
@@ -370,11 +404,16 @@ func (s *Store) eachReportRow(ctx context.Context, f ReportFilter, after *Report
 	if err != nil {
 		return err
 	}
+	if s.pg {
+		// CROSS JOIN ... ON is SQLite's way to fix the order of a join;
+		// PostgreSQL knows no such form, and its planner picks the order.
+		q = strings.ReplaceAll(q, " CROSS JOIN ", " JOIN ")
+	}
 	sqlDB, err := s.rdb.DB()
 	if err != nil {
 		return err
 	}
-	rows, err := sqlDB.QueryContext(ctx, q, args...)
+	rows, err := sqlDB.QueryContext(ctx, s.rebind(q), args...)
 	if err != nil {
 		return fmt.Errorf("store: report: %w", err)
 	}
@@ -383,6 +422,9 @@ func (s *Store) eachReportRow(ctx context.Context, f ReportFilter, after *Report
 	var (
 		r                                 ReportRow
 		enrolled, due, completed, expires dbTime
+		exempt                            dbTime
+		counting                          sql.NullBool
+		latest                            sql.NullString
 		firstAt, lastAt                   dbTime
 		validity                          sql.NullInt64
 		aid                               sql.NullInt64
@@ -393,14 +435,16 @@ func (s *Store) eachReportRow(ctx context.Context, f ReportFilter, after *Report
 	for rows.Next() {
 		r = ReportRow{}
 		if err := rows.Scan(&r.EnrolmentID, &r.UserID, &r.UserName, &r.UserEmail, &r.UserActive, &r.CourseID, &r.CourseTitle,
-			&r.RequirePass, &validity, &r.Cycle, &enrolled, &due, &completed, &expires,
-			&aid, &completion, &success, &scaled, &raw, &r.Attempts, &r.TotalSeconds, &firstAt, &lastAt, &key); err != nil {
+			&r.PassRule, &r.AttemptPolicy, &validity, &r.Cycle, &r.Source, &enrolled, &due, &completed, &expires, &exempt, &r.Outcome,
+			&r.CompletionSource, &aid, &r.AttemptNumber, &counting, &completion, &success, &scaled, &raw, &latest,
+			&r.Attempts, &r.TotalSeconds, &firstAt, &lastAt, &key); err != nil {
 			return fmt.Errorf("store: report: %w", err)
 		}
 		if enrolled.t != nil {
 			r.EnrolledAt = *enrolled.t
 		}
 		r.DueAt, r.CompletedAt, r.ExpiresAt, r.FirstAccess, r.LastAccess = due.t, completed.t, expires.t, firstAt.t, lastAt.t
+		r.ExemptAt, r.Counting, r.LatestCompletion = exempt.t, counting.Valid && counting.Bool, nullString(latest)
 		if validity.Valid {
 			v := int(validity.Int64)
 			r.ValidityMonths = &v
@@ -446,6 +490,10 @@ func toFloat(v any) float64 {
 		return x
 	case int64:
 		return float64(x)
+	case string, []byte:
+		// PostgreSQL's numeric (GORM's type for a float) comes as text.
+		f, _ := strconv.ParseFloat(toString(x), 64)
+		return f
 	}
 	return 0
 }
@@ -535,14 +583,14 @@ func (s *Store) EachTranscriptRow(ctx context.Context, userID uint, fn func(r *T
 	if err != nil {
 		return err
 	}
-	rows, err := sqlDB.QueryContext(ctx, `SELECT c.id, c.title, e.id, COALESCE(e.cycle, 0), e.enrolled_at, e.due_at, e.completed_at, e.expires_at,
+	rows, err := sqlDB.QueryContext(ctx, s.rebind(`SELECT c.id, c.title, e.id, COALESCE(e.cycle, 0), e.enrolled_at, e.due_at, e.completed_at, e.expires_at,
 		a.id, COALESCE(a.number, 0), COALESCE(a.completion, ''), COALESCE(a.success, ''), a.score_scaled, a.score_raw,
 		COALESCE(a.total_seconds, 0), a.started_at, a.last_access_at, a.completed_at
 	FROM courses c
 	LEFT JOIN enrolments e ON e.course_id = c.id AND e.user_id = ?
 	LEFT JOIN attempts a ON a.course_id = c.id AND a.user_id = ?
 	WHERE e.id IS NOT NULL OR a.id IS NOT NULL
-	ORDER BY c.title, c.id, a.number`, userID, userID)
+	ORDER BY c.title, c.id, a.number`), userID, userID)
 	if err != nil {
 		return fmt.Errorf("store: transcript: %w", err)
 	}

@@ -24,6 +24,11 @@ type Attempt struct {
 	StartedAt       time.Time `gorm:"not null"`
 	LastAccessAt    time.Time `gorm:"not null"`
 	CompletedAt     *time.Time
+	// Test marks an admin's test launch. Its CourseID is 0: every query about
+	// a course's learners keys attempts by course, so a test attempt can
+	// never reach a report, a completion or a certificate. It belongs to its
+	// version only.
+	Test bool `gorm:"not null;default:false"`
 }
 
 // ScoState is the run-time data of one SCO (item) in an attempt: the CMI
@@ -61,6 +66,9 @@ type Launch struct {
 	CreatedAt    time.Time `gorm:"not null"`
 	LastSeenAt   time.Time `gorm:"not null"`
 	ExpiresAt    time.Time `gorm:"not null;index"`
+	// Review: the learner (or an admin) looks at a finished attempt; the SCO
+	// runs in review mode without credit and nothing it sends is stored.
+	Review bool `gorm:"not null;default:false"`
 
 	StateID uint `gorm:"-"` // the SCO's ScoState row, set by StartLaunch
 }

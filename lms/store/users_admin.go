@@ -27,7 +27,8 @@ func (s *Store) SearchUsers(ctx context.Context, query string, offset, limit int
 	q := s.read(ctx).Model(&User{})
 	if query = strings.TrimSpace(query); query != "" {
 		like := "%" + likeEscaper.Replace(query) + "%"
-		q = q.Where(`email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\'`, like, like)
+		op := likeOp(q)
+		q = q.Where(`email `+op+` ? ESCAPE '\' OR name `+op+` ? ESCAPE '\'`, like, like)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -39,6 +40,15 @@ func (s *Store) SearchUsers(ctx context.Context, query string, offset, limit int
 	}
 	rows, err := s.withGroups(ctx, us)
 	return rows, int(total), err
+}
+
+// likeOp is the case-insensitive LIKE of q's database: SQLite's LIKE
+// ignores case (of ASCII letters); PostgreSQL's does not, its ILIKE does.
+func likeOp(q *gorm.DB) string {
+	if q.Dialector.Name() == "postgres" {
+		return "ILIKE"
+	}
+	return "LIKE"
 }
 
 // likeEscaper makes a search text match literally inside LIKE ... ESCAPE '\'.
@@ -93,14 +103,36 @@ func (s *Store) withGroups(ctx context.Context, us []User) ([]UserRow, error) {
 // UpdateUser changes a user's email, name and admin flag. ErrConflict when
 // another user has the email.
 func (s *Store) UpdateUser(ctx context.Context, userID uint, email, name string, admin bool) error {
-	res := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", userID).Updates(map[string]any{
-		"email": NormalizeEmail(email), "name": name, "admin": admin, "updated_at": s.now(),
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var old User
+		if err := tx.First(&old, userID).Error; err != nil {
+			return err
+		}
+		email = NormalizeEmail(email)
+		if err := tx.Model(&User{}).Where("id = ?", userID).Updates(map[string]any{
+			"email": email, "name": name, "admin": admin, "updated_at": s.now(),
+		}).Error; err != nil {
+			return err
+		}
+		changes := map[string]any{}
+		if old.Email != email {
+			changes["email"] = []string{old.Email, email}
+		}
+		if old.Name != name {
+			changes["name"] = []string{old.Name, name}
+		}
+		if old.Admin != admin {
+			changes["admin"] = []bool{old.Admin, admin}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return s.auditFor(tx, "user.update", func(e *AuditEntry) {
+			e.SubjectUserID, e.Target, e.Detail = Ref(userID), email, changes
+		})
 	})
-	if res.Error != nil {
-		return fmt.Errorf("store: update user %d: %w", userID, notFound(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: update user %d: %w", userID, ErrNotFound)
+	if err != nil {
+		return fmt.Errorf("store: update user %d: %w", userID, notFound(err))
 	}
 	return nil
 }
@@ -137,6 +169,7 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, dueFor fu
 		for _, iu := range users {
 			email := NormalizeEmail(iu.Email)
 			var u User
+			detail := map[string]any{}
 			err := tx.Where("email = ?", email).First(&u).Error
 			switch {
 			case errors.Is(err, gorm.ErrRecordNotFound):
@@ -148,6 +181,7 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, dueFor fu
 					return fmt.Errorf("create user %s: %w", email, notFound(err))
 				}
 				res.Created++
+				detail["created"], detail["name"] = true, u.Name
 			case err != nil:
 				return fmt.Errorf("user %s: %w", email, err)
 			case iu.Name != "" && iu.Name != u.Name:
@@ -155,6 +189,7 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, dueFor fu
 					return fmt.Errorf("rename user %s: %w", email, err)
 				}
 				res.Renamed++
+				detail["name"] = []string{u.Name, iu.Name}
 			}
 			for _, name := range iu.Groups {
 				gid, ok := groups[name]
@@ -174,8 +209,19 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, dueFor fu
 				}
 				if joined {
 					res.Joined++
+					detail["groups"] = append(asStrings(detail["groups"]), name)
 				}
-				res.Enrolled += enrolled
+				if enrolled > 0 {
+					res.Enrolled += enrolled
+					detail["enrolments"] = asInt(detail["enrolments"]) + enrolled
+				}
+			}
+			if len(detail) > 0 {
+				if err := s.auditFor(tx, "user.import", func(e *AuditEntry) {
+					e.SubjectUserID, e.Target, e.Detail = Ref(u.ID), email, detail
+				}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -185,6 +231,9 @@ func (s *Store) ImportUsers(ctx context.Context, users []ImportedUser, dueFor fu
 	}
 	return res, nil
 }
+
+func asStrings(v any) []string { s, _ := v.([]string); return s }
+func asInt(v any) int          { n, _ := v.(int); return n }
 
 func findOrCreateGroup(tx *gorm.DB, name string, now time.Time) (id uint, created bool, err error) {
 	var g Group
@@ -210,12 +259,15 @@ func (s *Store) joinGroup(tx *gorm.DB, userID, groupID uint, now time.Time, dueF
 		return false, 0, r.Error
 	}
 	var ges []GroupEnrolment
-	if err := tx.Where("group_id = ?", groupID).Find(&ges).Error; err != nil {
+	// A retired or archived course enrols nobody new, though the group's
+	// rule stays (and works again if the course is reinstated).
+	if err := tx.Where("group_id = ? AND course_id IN (SELECT id FROM courses WHERE status = ?)", groupID, CoursePublished).
+		Find(&ges).Error; err != nil {
 		return true, 0, err
 	}
 	for _, ge := range ges {
 		gid := groupID
-		_, created, err := s.enrol(tx, userID, ge.CourseID, &gid, dueFor(now, DueRule{At: ge.DueAt, Days: ge.DueDays}))
+		_, created, _, err := s.enrol(tx, userID, ge.CourseID, &gid, dueFor(now, DueRule{At: ge.DueAt, Days: ge.DueDays}))
 		if err != nil {
 			return true, enrolled, err
 		}

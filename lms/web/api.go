@@ -80,7 +80,7 @@ func (s *Server) apiErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		case errors.Is(err, store.ErrNotFound):
 			ae = apiErr(http.StatusNotFound, "not_found", "Not found.")
 		default:
-			s.log.Error("API request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+			s.log.Error("API request failed", "method", c.Request().Method, "path", logPath(c.Request().URL.Path), "err", err)
 			ae = apiErr(http.StatusInternalServerError, "internal", "Something went wrong on our side. It has been logged; please try again.")
 		}
 		if ae.Status == http.StatusUnauthorized {
@@ -113,6 +113,9 @@ func (s *Server) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
 		// user, if any, is replaced.
 		c.Set(ctxUser, user)
 		c.Set(ctxAPIToken, t)
+		actor := store.UserActor(user, store.ViaAPI)
+		actor.Name += fmt.Sprintf(" with token %q", t.Name)
+		c.SetRequest(c.Request().WithContext(store.WithActor(c.Request().Context(), actor)))
 		return next(c)
 	}
 }
@@ -125,17 +128,23 @@ func apiSkipsCSRF(c echo.Context) bool {
 		return false
 	}
 	_, err := c.Request().Cookie(sessionName)
+	if err != nil {
+		_, err = c.Request().Cookie("__Host-" + sessionName)
+	}
 	return err != nil
 }
 
 // decodeJSON reads one JSON object of at most 1 MiB into v, refusing
 // unknown fields.
-func decodeJSON(c echo.Context, v any) error {
+func decodeJSON(c echo.Context, v any) error { return decodeJSONMax(c, v, apiMaxBodyBytes) }
+
+// decodeJSONMax is decodeJSON with a body of at most max bytes.
+func decodeJSONMax(c echo.Context, v any, max int64) error {
 	r := c.Request()
 	if ct := r.Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send JSON with Content-Type: application/json.")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, apiMaxBodyBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, max))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
 	if err == nil {
@@ -148,7 +157,7 @@ func decodeJSON(c echo.Context, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &tooBig):
-		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "The body is larger than %d bytes.", apiMaxBodyBytes)
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "The body is larger than %d bytes.", max)
 	case errors.Is(err, io.EOF):
 		return apiErr(http.StatusBadRequest, "malformed_json", "The body is empty; send a JSON object.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

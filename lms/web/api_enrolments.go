@@ -152,6 +152,7 @@ type apiNewEnrolment struct {
 	Group   uint   `json:"group"`
 	Due     string `json:"due"`     // YYYY-MM-DD, end of that day in the organisation's time zone
 	DueDays *int   `json:"dueDays"` // or N days after enrolment
+	Invite  bool   `json:"invite"`  // email an invitation to those enrolled who never signed in
 }
 
 // apiEnrol enrols one user (by email) or a group in a course, with the
@@ -170,6 +171,9 @@ func (s *Server) apiEnrol(c echo.Context) error {
 		return apiInvalid("There is no course with id %d.", in.Course)
 	} else if err != nil {
 		return err
+	}
+	if co.Status != store.CoursePublished {
+		return apiInvalid("%s", notEnrollable(co))
 	}
 	days := ""
 	if in.DueDays != nil {
@@ -195,7 +199,15 @@ func (s *Server) apiEnrol(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"course": co.ID, "group": in.Group, "created": n})
+		out := map[string]any{"course": co.ID, "group": in.Group, "created": n}
+		if in.Invite {
+			invited, err := s.inviteEnrolled(c, store.ViaAPI, co, in.Group, nil)
+			if err != nil {
+				return err
+			}
+			out["invited"] = invited
+		}
+		return c.JSON(http.StatusOK, out)
 	}
 	u, err := s.apiUserRef(c, 0, email)
 	if err != nil {
@@ -204,6 +216,11 @@ func (s *Server) apiEnrol(c echo.Context) error {
 	_, created, err := s.store.Enrol(ctx, u.ID, co.ID, s.comp.DueFor(s.store.Now(), rule))
 	if err != nil {
 		return err
+	}
+	if in.Invite && u.Active {
+		if _, err := s.inviteEnrolled(c, store.ViaAPI, co, 0, []*store.User{u}); err != nil {
+			return err
+		}
 	}
 	rows, err := s.store.Enrolments(ctx, store.EnrolmentFilter{UserID: u.ID, CourseID: co.ID})
 	if err != nil {

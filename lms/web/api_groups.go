@@ -74,8 +74,9 @@ func (s *Server) apiAddMember(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		User  uint   `json:"user"`
-		Email string `json:"email"`
+		User   uint   `json:"user"`
+		Email  string `json:"email"`
+		Invite bool   `json:"invite"` // email an invitation if the user never signed in
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -88,11 +89,20 @@ func (s *Server) apiAddMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	invited := false
+	if in.Invite && u.LastSignInAt == nil {
+		audit := store.UserActor(currentUser(c), store.ViaAPI).Audit("user.invite")
+		audit.SubjectUserID, audit.GroupID, audit.Target = store.Ref(u.ID), store.Ref(g.ID), u.Email
+		if _, err := s.emailLink(ctx, u, store.LinkInvitation, nil, "", audit); err != nil {
+			return err
+		}
+		invited = true
+	}
 	status := http.StatusOK
 	if added {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, map[string]any{"group": toAPIGroup(*g), "user": u.ID, "added": added})
+	return c.JSON(status, map[string]any{"group": toAPIGroup(*g), "user": u.ID, "added": added, "invited": invited})
 }
 
 // apiUserRef finds the active user a request names by id or by email.

@@ -100,6 +100,11 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "No such token.")
 	}
+	if !confirmed(c) {
+		return s.askConfirm(c, confirmView{Heading: "Revoke this API token?",
+			Message: "Scripts that use it stop working at once. A revoked token cannot be restored; you would make a new one.",
+			Button:  "Revoke the token", Cancel: "/admin/tokens"})
+	}
 	if err := s.store.RevokeAPIToken(c.Request().Context(), id); errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "No such token; it may have been revoked already.")
 	} else if err != nil {

@@ -86,6 +86,7 @@ type apiNewUser struct {
 	Name     string `json:"name"`
 	Admin    bool   `json:"admin"`
 	Password string `json:"password"` // optional; without it the user signs in by link
+	Invite   bool   `json:"invite"`   // email an invitation to choose a password
 }
 
 // apiCreateUser adds a user. A password generated for lack of one is not
@@ -117,6 +118,13 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 		return err
 	}
 	s.log.Info("user created", "user", u.Email, "admin", u.Admin, "by", currentUser(c).Email, "via", "api")
+	if in.Invite {
+		audit := store.UserActor(currentUser(c), store.ViaAPI).Audit("user.invite")
+		audit.SubjectUserID, audit.Target = store.Ref(u.ID), u.Email
+		if _, err := s.emailLink(c.Request().Context(), u, store.LinkInvitation, nil, "", audit); err != nil {
+			return err
+		}
+	}
 	c.Response().Header().Set(echo.HeaderLocation, fmt.Sprintf("/api/v1/users/%d", u.ID))
 	return s.userJSON(c, http.StatusCreated, u)
 }

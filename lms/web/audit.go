@@ -119,6 +119,9 @@ func (s *Server) adminAttempt(c echo.Context) error {
 		case l.Launch.SupersededAt != nil:
 			lv.State = "superseded"
 		}
+		if l.Launch.Review {
+			lv.State = "review (nothing stored), " + lv.State
+		}
 		for _, cm := range l.Commits {
 			cv := auditCommitView{At: s.auditClock(cm.At), Seq: cm.Seq, Terminate: cm.Terminate}
 			for _, ch := range cm.Changes {
@@ -138,7 +141,7 @@ func (s *Server) adminAttempt(c echo.Context) error {
 
 // auditClock formats a moment to the second in the organisation's zone.
 func (s *Server) auditClock(t time.Time) string {
-	loc := s.opt.Location
+	loc := s.location()
 	if loc == nil {
 		loc = time.UTC
 	}

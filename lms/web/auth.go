@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"path"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,6 +18,18 @@ import (
 
 type loginForm struct {
 	Email, Next, Error string
+	SSOLabel           string // "" when single sign-on is off
+}
+
+// readyz says whether this instance can serve: the store's migrations are
+// current and a real write succeeds (rolled back). 503 otherwise; the
+// reason goes to the log, not to the anonymous caller.
+func (s *Server) readyz(c echo.Context) error {
+	if err := s.store.Ready(c.Request().Context()); err != nil {
+		s.log.Error("not ready", "err", err)
+		return c.String(http.StatusServiceUnavailable, "not ready")
+	}
+	return c.String(http.StatusOK, "ready")
 }
 
 func (s *Server) healthz(c echo.Context) error {
@@ -25,10 +40,22 @@ func (s *Server) healthz(c echo.Context) error {
 }
 
 func (s *Server) loginPage(c echo.Context) error {
-	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	if u := currentUser(c); u != nil {
+		return c.Redirect(http.StatusSeeOther, s.landing(c, u, safeNext(c.QueryParam("next"))))
 	}
-	return s.render(c, http.StatusOK, "login", "Sign in", loginForm{Next: safeNext(c.QueryParam("next"))})
+	if sent, err := s.toSetup(c); sent || err != nil {
+		return err
+	}
+	return s.renderLogin(c, http.StatusOK, loginForm{Next: safeNext(c.QueryParam("next"))})
+}
+
+// renderLogin shows the sign-in page, with the single sign-on button when
+// it is configured.
+func (s *Server) renderLogin(c echo.Context, status int, form loginForm) error {
+	if s.opt.SSO != nil {
+		form.SSOLabel = s.opt.SSO.Label()
+	}
+	return s.render(c, status, "login", "Sign in", form)
 }
 
 // login checks the password. Unknown emails cost the same time as known ones
@@ -39,15 +66,21 @@ func (s *Server) login(c echo.Context) error {
 	form := loginForm{Email: email, Next: safeNext(c.FormValue("next"))}
 	addr := "addr:" + c.RealIP()
 
-	if blocked, wait := s.emailThrottle.Blocked(email); blocked {
-		form.Error = tooMany(wait)
-		return s.render(c, http.StatusTooManyRequests, "login", "Sign in", form)
+	ctx := c.Request().Context()
+	for _, th := range []struct {
+		t   *store.Throttle
+		key string
+	}{{s.emailThrottle, email}, {s.addrThrottle, addr}} {
+		blocked, wait, err := th.t.Blocked(ctx, th.key)
+		if err != nil {
+			return err
+		}
+		if blocked {
+			form.Error = tooMany(wait)
+			return s.renderLogin(c, http.StatusTooManyRequests, form)
+		}
 	}
-	if blocked, wait := s.addrThrottle.Blocked(addr); blocked {
-		form.Error = tooMany(wait)
-		return s.render(c, http.StatusTooManyRequests, "login", "Sign in", form)
-	}
-	user, err := s.store.UserByEmail(c.Request().Context(), email)
+	user, err := s.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		account.VerifyNothing(password)
@@ -57,17 +90,20 @@ func (s *Server) login(c echo.Context) error {
 		err = account.VerifyPassword(user.PasswordHash, password)
 	}
 	if err != nil || !user.Active {
-		s.emailThrottle.Fail(email)
-		s.addrThrottle.Fail(addr)
+		if err := errors.Join(s.emailThrottle.Fail(ctx, email), s.addrThrottle.Fail(ctx, addr)); err != nil {
+			return err
+		}
 		s.log.Info("sign-in failed", "email", email, "addr", c.RealIP())
 		form.Error = "The email or password is wrong."
-		return s.render(c, http.StatusUnauthorized, "login", "Sign in", form)
+		return s.renderLogin(c, http.StatusUnauthorized, form)
 	}
-	s.emailThrottle.Succeed(email)
+	if err := s.emailThrottle.Succeed(ctx, email); err != nil {
+		return err
+	}
 	if err := s.startSession(c, user); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, form.Next)
+	return c.Redirect(http.StatusSeeOther, s.landing(c, user, form.Next))
 }
 
 func tooMany(wait time.Duration) string {
@@ -89,7 +125,7 @@ func (s *Server) logout(c echo.Context) error {
 func (s *Server) loginLink(c echo.Context) error {
 	link, err := s.store.UseLoginLink(c.Request().Context(), account.HashToken(c.Param("token")))
 	if errors.Is(err, store.ErrNotFound) {
-		return s.render(c, http.StatusGone, "login", "Sign in", loginForm{
+		return s.renderLogin(c, http.StatusGone, loginForm{
 			Next:  "/",
 			Error: "This sign-in link has expired or was already used. Ask your administrator for a new one.",
 		})
@@ -104,17 +140,39 @@ func (s *Server) loginLink(c echo.Context) error {
 		return err
 	}
 	s.log.Info("signed in with link", "user", link.User.Email)
-	next := "/"
-	if link.CourseID != nil {
-		next = fmt.Sprintf("/courses/%d", *link.CourseID)
-	}
-	return c.Redirect(http.StatusSeeOther, next)
+	return c.Redirect(http.StatusSeeOther, s.landing(c, &link.User, courseTarget(link)))
 }
 
-// safeNext keeps post-sign-in redirects on this site.
+// safeNext keeps post-sign-in redirects on this site: it accepts only a
+// path on this origin, rebuilt from its parsed parts. Anything a browser
+// could read as another host is refused outright: backslashes (read as
+// slashes), control characters and white space (tabs and line breaks are
+// dropped from URLs, so "/\t/evil" becomes "//evil"), a scheme, a host, or a
+// path that starts with two slashes once cleaned.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/"
+	const home = "/"
+	if next == "" || len(next) > 2048 || !strings.HasPrefix(next, "/") {
+		return home
 	}
-	return next
+	for _, r := range next {
+		if r < 0x21 || r == 0x7f || r == '\\' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	p := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && p != "/" {
+		p += "/"
+	}
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return home
+	}
+	out := (&url.URL{Path: p, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") || strings.ContainsAny(out, "\\") {
+		return home
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -103,6 +104,46 @@ func TestLoginThrottleAtLimit(t *testing.T) {
 	}
 	e.advance(e.opt.LoginWindow)
 	if r := b.login("ada@example.org", "password-123"); r.status != http.StatusSeeOther {
+		t.Fatalf("after the window: %d, want 303", r.status)
+	}
+}
+
+// TestLoginThrottleAcrossInstances: two instances on one database share
+// the count of failed sign-ins, per account and per client address, so
+// failures spread by a load balancer still lock at the limit.
+func TestLoginThrottleAcrossInstances(t *testing.T) {
+	e := newEnv(t) // LoginMaxFailures: 3
+	e2 := e.twin()
+	e.addUser("ada@example.org", false)
+	envs := []*env{e, e2}
+	for i := 1; i <= e.opt.LoginMaxFailures; i++ {
+		if r := envs[i%2].browser().login("ada@example.org", "wrong-password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d, want 401", i, r.status)
+		}
+	}
+	for i, x := range envs {
+		r := x.browser().login("ada@example.org", "password-123")
+		if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many failed sign-ins") {
+			t.Fatalf("instance %d, attempt %d: %d, want 429", i+1, e.opt.LoginMaxFailures+1, r.status)
+		}
+	}
+
+	// The client address: 4 x LoginMaxFailures failures of different
+	// emails, spread over both instances, lock it at both.
+	e.advance(e.opt.LoginWindow)
+	limit := e.opt.LoginMaxFailures * 4
+	for i := 1; i <= limit; i++ {
+		if r := envs[i%2].browser().login(fmt.Sprintf("nobody%d@example.org", i), "wrong-password"); r.status != http.StatusUnauthorized {
+			t.Fatalf("address failure %d: status %d, want 401", i, r.status)
+		}
+	}
+	for i, x := range envs {
+		if r := x.browser().login("ada@example.org", "password-123"); r.status != http.StatusTooManyRequests {
+			t.Fatalf("instance %d, address attempt %d: %d, want 429", i+1, limit+1, r.status)
+		}
+	}
+	e.advance(e.opt.LoginWindow)
+	if r := e2.browser().login("ada@example.org", "password-123"); r.status != http.StatusSeeOther {
 		t.Fatalf("after the window: %d, want 303", r.status)
 	}
 }
@@ -218,6 +259,36 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 		r := b.post("/login", url.Values{"email": {"ada@example.org"}, "password": {"password-123"}, "next": {next}}, b.csrf("/login"))
 		if got := r.header.Get("Location"); got != want {
 			t.Errorf("next=%q: redirect to %q, want %q", next, got, want)
+		}
+	}
+}
+
+// TestRequestLogHasNoTokens: the request log shows where a request went but
+// never the secret it carried: sign-in links, password and e-mail links,
+// certificate codes (issue 9, finding 15).
+func TestRequestLogHasNoTokens(t *testing.T) {
+	e := newEnv(t)
+	u := e.addUser("ada@example.org", false)
+	tok := account.NewToken()
+	if err := e.store.CreateLoginLink(context.Background(), account.HashToken(tok), u.ID, nil, 15*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{tok, "Zr4ndomSecretZ1", "Zr4ndomSecretZ2", "Zr4ndomSecretZ3", "7K2Q-9XMV-3HTP"}
+	for _, p := range []string{
+		"/login/link/" + tok, "/login/link/" + secrets[1] + "/more", "/password?t=" + secrets[2],
+		"/login/email?t=" + secrets[3], "/verify/" + secrets[4], "/verify?code=" + secrets[4],
+	} {
+		e.browser().get(p)
+	}
+	logs := e.logs.String()
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log holds the secret %q:\n%s", s, logs)
+		}
+	}
+	for _, want := range []string{"path=/login/link/", "path=/password", "path=/verify"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log has no request to %s:\n%s", want, logs)
 		}
 	}
 }

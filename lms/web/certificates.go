@@ -33,6 +33,10 @@ func (s *Server) certificateFile(c echo.Context) error {
 		// Another learner's certificate does not exist for you.
 		return echo.NewHTTPError(http.StatusNotFound, "No such certificate.")
 	}
+	if comp.RevokedAt != nil {
+		// A revoked certificate is not printed again, for anyone.
+		return echo.NewHTTPError(http.StatusGone, "This certificate was revoked on "+s.date(comp.RevokedAt)+".")
+	}
 	cert := s.certificateOf(comp)
 	var buf bytes.Buffer
 	if err := certificate.Render(&buf, cert); err != nil {
@@ -46,7 +50,7 @@ func (s *Server) certificateFile(c echo.Context) error {
 
 func (s *Server) certificateOf(comp *store.Completion) certificate.Certificate {
 	return certificate.Certificate{
-		Organisation: s.opt.Organisation,
+		Organisation: s.organisation(),
 		LearnerName:  comp.UserName,
 		CourseTitle:  comp.CourseTitle,
 		CompletedAt:  comp.CompletedAt,
@@ -55,7 +59,7 @@ func (s *Server) certificateOf(comp *store.Completion) certificate.Certificate {
 		Score:        comp.ScoreScaled,
 		Code:         comp.Code,
 		VerifyURL:    s.opt.BaseURL + "/verify/" + comp.Code,
-		Location:     s.opt.Location,
+		Location:     s.location(),
 	}
 }
 
@@ -63,6 +67,8 @@ type verifyView struct {
 	Code       string
 	Completion *store.Completion
 	Valid      bool
+	Revoked    bool
+	Replaced   bool // revoked because a newer certificate replaced it
 	Error      string
 }
 
@@ -89,7 +95,8 @@ func (s *Server) verify(c echo.Context) error {
 			return err
 		}
 		v.Completion = comp
-		v.Valid = comp.ExpiresAt == nil || s.store.Now().Before(*comp.ExpiresAt)
+		v.Revoked, v.Replaced = comp.RevokedAt != nil, comp.ReplacedByID != nil
+		v.Valid = !v.Revoked && (comp.ExpiresAt == nil || s.store.Now().Before(*comp.ExpiresAt))
 	}
 	return s.render(c, status, "verify", "Verify a certificate", v)
 }

@@ -49,10 +49,10 @@ func (s *Server) adminCharts(c echo.Context) error {
 	}
 	now := s.store.Now()
 	var v chartsView
-	if v.Courses, v.Groups, err = s.statusCounts(ctx, rows, now); err != nil {
+	if v.Courses, v.Groups, err = s.statusCounts(ctx, inUse(rows), now); err != nil {
 		return err
 	}
-	loc := s.opt.Location
+	loc := s.location()
 	if loc == nil {
 		loc = time.UTC
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,7 +48,7 @@ func (s *Server) date(t any) string {
 	default:
 		return ""
 	}
-	loc := s.opt.Location
+	loc := s.location()
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -56,8 +57,9 @@ func (s *Server) date(t any) string {
 
 type homeView struct {
 	Enrolments  []enrolmentView
-	Other       []store.CourseSummary
+	Other       []store.Course
 	Completions []store.Completion
+	Cards       map[uint]cardView // by enrolment: result, attempts left, certificate (learner.go)
 }
 
 // home is the learner's dashboard: assigned courses with their status and due
@@ -72,26 +74,28 @@ func (s *Server) home(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	courses, err := s.store.Courses(ctx)
-	if err != nil {
-		return err
-	}
-	enrolled := map[uint]bool{}
-	for _, r := range rows {
-		enrolled[r.CourseID] = true
-	}
+	// An archived course is out of use: its enrolments no longer ask
+	// anything of the learner (its certificates stay below).
+	rows = inUse(rows)
 	v := homeView{Enrolments: s.enrolmentViews(rows)}
 	// Due first, then the rest by title.
 	sort.SliceStable(v.Enrolments, func(i, j int) bool { return statusOrder(v.Enrolments[i].Status) < statusOrder(v.Enrolments[j].Status) })
-	for _, co := range courses {
-		if co.CurrentVersionID != nil && !enrolled[co.ID] {
-			v.Other = append(v.Other, co)
-		}
+	if v.Other, err = s.store.LearnerCourses(ctx, u.ID); err != nil {
+		return err
 	}
 	if v.Completions, err = s.store.Completions(ctx, u.ID); err != nil {
 		return err
 	}
+	if v.Cards, err = s.cards(ctx, u.ID, v.Enrolments, v.Completions); err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "home", "My courses", v)
+}
+
+// inUse drops the enrolments of archived courses: the dashboards count
+// what is asked of learners now (the reports keep every record).
+func inUse(rows []store.EnrolmentRow) []store.EnrolmentRow {
+	return slices.DeleteFunc(rows, func(r store.EnrolmentRow) bool { return r.CourseStatus == store.CourseArchived })
 }
 
 func statusOrder(st compliance.Status) int {
@@ -132,6 +136,7 @@ func (s *Server) adminDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rows = inUse(rows)
 	now := s.store.Now()
 	var v dashboardView
 	for _, ev := range s.enrolmentViews(rows) {
@@ -169,7 +174,7 @@ func (s *Server) statusCounts(ctx context.Context, rows []store.EnrolmentRow, no
 			return nil, nil, err
 		}
 		gc := groupCounts{Name: g.Name, Link: fmt.Sprintf("/admin/groups/%d", g.ID)}
-		for _, r := range grows {
+		for _, r := range inUse(grows) {
 			gc.Counts.Add(r, now)
 		}
 		groups = append(groups, gc)
@@ -182,6 +187,7 @@ type enrolmentsView struct {
 	Enrolments []enrolmentView
 	Groups     []store.Group
 	Counts     compliance.Counts
+	Sentence   string
 	Error      string
 	Notice     string
 	Form       enrolForm
@@ -189,6 +195,7 @@ type enrolmentsView struct {
 
 type enrolForm struct {
 	Emails, Group, Due, DueDays string
+	Invite                      bool // email an invitation to those who never signed in
 }
 
 func (s *Server) courseParam(c echo.Context) (*store.Course, error) {
@@ -223,6 +230,9 @@ func (s *Server) renderEnrolments(c echo.Context, status int, form enrolForm, no
 		return err
 	}
 	v := enrolmentsView{Course: co, Enrolments: s.enrolmentViews(rows), Groups: groups, Form: form, Notice: notice, Error: formErr}
+	if v.Sentence, err = s.sentenceOf(c, co, store.RulesOf(co)); err != nil {
+		return err
+	}
 	now := s.store.Now()
 	for _, r := range rows {
 		if r.UserActive {
@@ -243,8 +253,12 @@ func (s *Server) enrol(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := enrolForm{Emails: c.FormValue("emails"), Group: c.FormValue("group"), Due: c.FormValue("due"), DueDays: c.FormValue("due_days")}
+	form := enrolForm{Emails: c.FormValue("emails"), Group: c.FormValue("group"), Due: c.FormValue("due"), DueDays: c.FormValue("due_days"),
+		Invite: c.FormValue("invite") == "1"}
 	fail := func(msg string) error { return s.renderEnrolments(c, http.StatusUnprocessableEntity, form, "", msg) }
+	if co.Status != store.CoursePublished {
+		return fail(notEnrollable(co))
+	}
 	rule, err := s.dueRule(form.Due, form.DueDays)
 	if err != nil {
 		return fail(err.Error())
@@ -257,32 +271,36 @@ func (s *Server) enrol(c echo.Context) error {
 		return fail(fmt.Sprintf("Enrol at most %d addresses at once.", maxEnrolEmails))
 	}
 	var users []*store.User
-	var unknown []string
+	var unknown, unknownEmails []string
 	for _, e := range emails {
 		u, err := s.store.UserByEmail(ctx, e)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			unknown = append(unknown, e)
+			unknown, unknownEmails = append(unknown, e), append(unknownEmails, e)
 		case err != nil:
 			return err
 		case !u.Active:
-			unknown = append(unknown, e+" (deactivated)")
+			unknown, unknownEmails = append(unknown, e+" (deactivated)"), append(unknownEmails, e)
 		default:
 			users = append(users, u)
 		}
 	}
-	if len(unknown) > 0 {
+	// Unknown addresses do not hold up the known ones: those are enrolled,
+	// the others listed (and left in the form) to correct.
+	if len(unknown) > 0 && len(users) == 0 && form.Group == "" {
 		return fail("Nobody was enrolled. No active user has these addresses: " + strings.Join(unknown, ", ") + ".")
 	}
-	created := 0
+	var gid uint64
 	if form.Group != "" {
-		gid, err := strconv.ParseUint(form.Group, 10, 32)
-		if err != nil {
+		if gid, err = strconv.ParseUint(form.Group, 10, 32); err != nil {
 			return fail("Choose a group from the list.")
 		}
 		if _, err := s.store.GroupByID(ctx, uint(gid)); err != nil {
 			return fail("That group does not exist.")
 		}
+	}
+	created := 0
+	if form.Group != "" {
 		n, err := s.store.EnrolGroup(ctx, uint(gid), co.ID, rule, s.comp.DueFor)
 		if err != nil {
 			return err
@@ -298,8 +316,21 @@ func (s *Server) enrol(c echo.Context) error {
 			created++
 		}
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/courses/%d/enrolments?notice=%s", co.ID,
-		url.QueryEscape(fmt.Sprintf("%d new %s.", created, map[bool]string{true: "enrolment", false: "enrolments"}[created == 1]))))
+	done := fmt.Sprintf("%d new %s.", created, map[bool]string{true: "enrolment", false: "enrolments"}[created == 1])
+	if form.Invite {
+		n, err := s.inviteEnrolled(c, store.ViaWeb, co, uint(gid), users)
+		if err != nil {
+			return err
+		}
+		done += invitedSentence(n)
+	}
+	if len(unknown) > 0 {
+		left := enrolForm{Emails: strings.Join(unknownEmails, "\n"), Due: form.Due, DueDays: form.DueDays, Invite: form.Invite}
+		return s.renderEnrolments(c, http.StatusOK, left, done, fmt.Sprintf("Not enrolled: no active user has %s: %s. Add %s on the Users page or correct the %s below, then enrol again.",
+			map[bool]string{true: "this address", false: "these addresses"}[len(unknown) == 1], strings.Join(unknown, ", "),
+			"them", map[bool]string{true: "address", false: "addresses"}[len(unknown) == 1]))
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/courses/%d/enrolments?notice=%s", co.ID, url.QueryEscape(done)))
 }
 
 // dueRule reads a due date or a number of days from a form.
@@ -326,25 +357,4 @@ func (s *Server) dueRule(date, days string) (store.DueRule, error) {
 		r.Days = &n
 	}
 	return r, nil
-}
-
-// courseSettings sets how long a completion stays valid and whether a pass is
-// required.
-func (s *Server) courseSettings(c echo.Context) error {
-	co, err := s.courseParam(c)
-	if err != nil {
-		return err
-	}
-	var months *int
-	if v := strings.TrimSpace(c.FormValue("validity_months")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 120 {
-			return s.renderEnrolments(c, http.StatusUnprocessableEntity, enrolForm{}, "", "A completion stays valid for 1 to 120 months, or leave the field empty for no expiry.")
-		}
-		months = &n
-	}
-	if err := s.store.SetCourseCompliance(c.Request().Context(), co.ID, months, c.FormValue("require_pass") == "on"); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/courses/%d/enrolments?notice=%s", co.ID, url.QueryEscape("Settings saved.")))
 }

@@ -19,6 +19,7 @@ func TestEnrolFormAndDashboards(t *testing.T) {
 	if r := admin.upload("/admin/courses", fixture.ZipDir(t, fixture.Package("scorm12-single")), admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
 		t.Fatalf("upload: %d", r.status)
 	}
+	e.publish(1)
 	learner := e.signedIn("lee@example.org", false)
 	e.addUser("late@example.org", false)
 	token := admin.csrf("/admin/courses/1/enrolments")
@@ -27,7 +28,7 @@ func TestEnrolFormAndDashboards(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{"unknown user", url.Values{"emails": {"lee@example.org\nghost@example.org"}}, "ghost@example.org"},
+		{"only unknown users", url.Values{"emails": {"ghost@example.org\nspook@example.org"}}, "Nobody was enrolled. No active user has these addresses: ghost@example.org, spook@example.org."},
 		{"nothing", url.Values{}, "Enter email addresses"},
 		{"past date", url.Values{"emails": {"lee@example.org"}, "due": {"2020-01-01"}}, "in the past"},
 		{"both", url.Values{"emails": {"lee@example.org"}, "due": {"2030-01-01"}, "due_days": {"5"}}, "not both"},
@@ -84,6 +85,7 @@ func TestCertificatesAndVerification(t *testing.T) {
 	if r := admin.upload("/admin/courses", fixture.ZipDir(t, fixture.Package("scorm12-single")), admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
 		t.Fatalf("upload: %d", r.status)
 	}
+	e.publish(1)
 	owner := e.signedIn("lee@example.org", false)
 	other := e.signedIn("eve@example.org", false)
 	ctx := context.Background()
@@ -93,7 +95,7 @@ func TestCertificatesAndVerification(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := e.now.AddDate(1, 0, 0)
-	comp := &store.Completion{EnrolmentID: en.ID, UserID: u.ID, CourseID: 1, AttemptID: 99, Cycle: 1, CompletedAt: e.now,
+	comp := &store.Completion{EnrolmentID: en.ID, UserID: u.ID, CourseID: 1, AttemptID: ref(99), Cycle: 1, CompletedAt: e.now,
 		Passed: true, ExpiresAt: &exp, Code: "7K2Q-9XMV-3HTP", CourseTitle: "Fire <b>Safety</b>", UserName: "Lee Learner"}
 	if ok, err := e.store.RecordCompletion(ctx, comp); !ok || err != nil {
 		t.Fatalf("record: %v %v", ok, err)
@@ -139,6 +141,7 @@ func TestOutbox(t *testing.T) {
 	if r := admin.upload("/admin/courses", zip, admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
 		t.Fatalf("upload: %d", r.status)
 	}
+	e.publish(1)
 	e.signedIn("lee@example.org", false)
 	u, _ := e.store.UserByEmail(context.Background(), "lee@example.org")
 	if _, _, err := e.store.Enrol(context.Background(), u.ID, 1, nil); err != nil {
@@ -159,3 +162,5 @@ func TestOutbox(t *testing.T) {
 		t.Errorf("learner on the outbox: %d", r.status)
 	}
 }
+
+func ref(id uint) *uint { return &id }

@@ -34,8 +34,11 @@ type ContentOptions struct {
 	LMSOrigin      string // scheme://host:port of the LMS, the only page allowed to frame the player
 	ContentDir     string // where course versions are unpacked
 	MaxCommitBytes int64  // largest commit body accepted
-	Templates      fs.FS
-	Static         fs.FS
+	// TransferTimeout is the write deadline of a content file (a large
+	// video on a slow line), beyond the server's write timeout.
+	TransferTimeout time.Duration
+	Templates       fs.FS
+	Static          fs.FS
 }
 
 // ContentServer serves the content origin: the player frame that hosts the
@@ -58,7 +61,10 @@ type ContentServer struct {
 
 type contentFolder struct {
 	dir     string
+	lti     bool // the launch's learner came from an LTI platform
 	checked time.Time
+	expires time.Time // the launch's expiry when checked
+	gen     int64     // the store's launch generation when checked
 }
 
 // NewContent builds the content origin server.
@@ -148,10 +154,18 @@ func compressStatic() echo.MiddlewareFunc {
 	})
 }
 
-// frameHeaders: only the LMS (and the player itself) may frame content.
-func (cs *ContentServer) frameHeaders(c echo.Context) {
+// frameHeaders: only the LMS (and the player itself) may frame content. A
+// learner who came from an LTI platform sees the LMS's player inside the
+// platform's page, whose origin is not known in advance; every ancestor
+// counts for frame-ancestors, so their content may be framed anywhere (it
+// still answers only to the launch token).
+func (cs *ContentServer) frameHeaders(c echo.Context, lti bool) {
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", "frame-ancestors 'self' "+cs.opt.LMSOrigin)
+	if lti {
+		h.Set("Content-Security-Policy", "frame-ancestors *")
+	} else {
+		h.Set("Content-Security-Policy", "frame-ancestors 'self' "+cs.opt.LMSOrigin)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 }
@@ -180,16 +194,20 @@ func (cs *ContentServer) player(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs.frameHeaders(c)
+	lti, err := cs.store.LaunchOfLTIUser(c.Request().Context(), account.HashToken(token))
+	if err != nil {
+		return err
+	}
+	cs.frameHeaders(c, lti)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTMLBlob(http.StatusOK, buf.Bytes())
 }
 
 // content serves a file of the launch's course version.
 func (cs *ContentServer) content(c echo.Context) error {
-	dir, err := cs.folderOf(c, c.Param("token"))
+	dir, lti, err := cs.folderOf(c, c.Param("token"))
 	if err != nil {
-		return err
+		return contentRefused(err)
 	}
 	rel, err := url.PathUnescape(c.Param("*"))
 	if err != nil {
@@ -213,38 +231,87 @@ func (cs *ContentServer) content(c echo.Context) error {
 	if err != nil || fi.IsDir() {
 		return echo.ErrNotFound
 	}
-	cs.frameHeaders(c)
+	cs.frameHeaders(c, lti)
 	h := c.Response().Header()
-	if ct := mime.TypeByExtension(path.Ext(rel)); ct != "" {
-		h.Set("Content-Type", ct)
-	}
+	h.Set("Content-Type", contentType(rel))
 	h.Set("Cache-Control", "private, max-age=3600")
+	if cs.opt.TransferTimeout > 0 {
+		_ = http.NewResponseController(c.Response().Writer).SetWriteDeadline(time.Now().Add(cs.opt.TransferTimeout))
+	}
 	http.ServeContent(c.Response(), c.Request(), fi.Name(), fi.ModTime(), f)
 	return nil
 }
 
+// contentRefused answers a file request of a launch that is no longer live
+// with 410 Gone and a sentence that says why.
+func contentRefused(err error) error {
+	switch {
+	case errors.Is(err, store.ErrLaunchExpired):
+		return echo.NewHTTPError(http.StatusGone, "This launch has expired. Open the course again from Lectern.")
+	case errors.Is(err, store.ErrLaunchSuperseded):
+		return echo.NewHTTPError(http.StatusGone, "This course was opened in another window; this window no longer shows it.")
+	case errors.Is(err, store.ErrLaunchEnded):
+		return echo.NewHTTPError(http.StatusGone, "This session has ended. Open the course again from Lectern.")
+	case errors.Is(err, store.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, "This launch is not known. Open the course again from Lectern.")
+	}
+	return err
+}
+
+// serverScripts are extensions of files a web server might run; a package
+// may hold them, but they are only ever served as bytes.
+var serverScripts = map[string]bool{".php": true, ".php3": true, ".php4": true, ".php5": true, ".phtml": true, ".phar": true,
+	".cgi": true, ".pl": true, ".py": true, ".asp": true, ".aspx": true, ".jsp": true, ".shtml": true, ".htaccess": true}
+
+// contentType is the type a package file is served as: its extension's
+// type, or application/octet-stream when the extension is unknown or a
+// server script. It is never guessed from the bytes (a file of unknown
+// type sniffed as text/html would run as a page of the content origin).
+func contentType(name string) string {
+	ext := strings.ToLower(path.Ext(name))
+	if strings.HasPrefix(path.Base(name), ".ht") || serverScripts[ext] {
+		return "application/octet-stream"
+	}
+	if ct := mime.TypeByExtension(ext); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
 // folderOf resolves a launch token to its content folder, remembering the
-// answer for a minute so that a page with a hundred assets costs one query.
-func (cs *ContentServer) folderOf(c echo.Context, token string) (string, error) {
+// answer for up to a minute so that a page with a hundred assets costs one
+// query. The answer is looked up again as soon as any launch ends (the
+// store's launch generation moves) or this one's expiry passes, so an
+// expired, superseded or terminated launch serves nothing.
+func (cs *ContentServer) folderOf(c echo.Context, token string) (string, bool, error) {
 	key := account.HashToken(token)
+	gen := cs.store.LaunchGeneration()
+	now := cs.store.Now()
 	cs.mu.Lock()
 	f, ok := cs.folders[key]
 	cs.mu.Unlock()
-	if ok && time.Since(f.checked) < time.Minute {
-		return f.dir, nil
+	if ok && f.gen == gen && now.Sub(f.checked) < time.Minute && now.Before(f.expires) {
+		return f.dir, f.lti, nil
 	}
-	rel, err := cs.store.ContentDirOfLaunch(c.Request().Context(), key)
+	lc, err := cs.store.ContentOfLaunch(c.Request().Context(), key)
 	if err != nil {
-		return "", err
+		cs.mu.Lock()
+		delete(cs.folders, key)
+		cs.mu.Unlock()
+		return "", false, err
 	}
-	dir := filepath.Join(cs.opt.ContentDir, filepath.FromSlash(rel))
+	lti, err := cs.store.LaunchOfLTIUser(c.Request().Context(), key)
+	if err != nil {
+		return "", false, err
+	}
+	dir := filepath.Join(cs.opt.ContentDir, filepath.FromSlash(lc.Dir))
 	cs.mu.Lock()
 	if len(cs.folders) > 10_000 {
 		clear(cs.folders)
 	}
-	cs.folders[key] = contentFolder{dir: dir, checked: time.Now()}
+	cs.folders[key] = contentFolder{dir: dir, lti: lti, checked: now, expires: lc.ExpiresAt, gen: gen}
 	cs.mu.Unlock()
-	return dir, nil
+	return dir, lti, nil
 }
 
 // static serves the shim, its CSS, and the data-model schemas.
@@ -296,7 +363,7 @@ func (cs *ContentServer) start(c echo.Context) error {
 	}
 	st, err := cs.rt.Start(c.Request().Context(), req.Token)
 	if err != nil {
-		return err
+		return cs.runtimeError(c, req.Token, err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"version": st.Version, "state": st.State, "seq": st.Seq, "item": st.Item, "nav": st.Nav, "asset": st.Asset,
@@ -333,6 +400,10 @@ func (cs *ContentServer) nav(c echo.Context) error {
 	if moved.End {
 		return c.JSON(http.StatusOK, map[string]any{"end": true, "suspended": moved.Suspended})
 	}
+	if moved.Token == "" {
+		// Nothing delivered, the session goes on: the learner chooses next.
+		return c.JSON(http.StatusOK, map[string]any{"none": true, "nav": moved.Nav})
+	}
 	return c.JSON(http.StatusOK, map[string]any{"player": "/player/" + moved.Token, "item": moved.Item})
 }
 
@@ -362,6 +433,11 @@ func (cs *ContentServer) runtimeError(c echo.Context, token string, err error) e
 	case errors.Is(err, store.ErrLaunchExpired):
 		return answer(http.StatusGone, "expired", "This launch has expired. Open the course again from Lectern.")
 	case errors.Is(err, runtime.ErrNotAllowed):
+		var na *runtime.NotAllowedError
+		if errors.As(err, &na) {
+			return c.JSON(http.StatusConflict, map[string]any{"error": "That navigation is not allowed now: " + na.Reason + ".",
+				"reason": "not-allowed", "code": code, "why": na.Reason, "exception": na.Code})
+		}
 		return answer(http.StatusConflict, "not-allowed", "That navigation is not allowed now.")
 	case errors.Is(err, store.ErrNotFound):
 		return answer(http.StatusNotFound, "unknown", "This launch is not known. Open the course again from Lectern.")
@@ -388,12 +464,20 @@ func (cs *ContentServer) handleError(err error, c echo.Context) {
 		status, msg = http.StatusGone, "This launch has expired. Open the course again from Lectern."
 	case errors.Is(err, store.ErrLaunchSuperseded):
 		status, msg = http.StatusConflict, "This course was opened in another window."
+	case errors.Is(err, store.ErrLaunchEnded):
+		status, msg = http.StatusGone, "This session has ended. Open the course again from Lectern."
 	case errors.Is(err, store.ErrNotFound):
 		status, msg = http.StatusNotFound, "Not found."
 	}
 	if status >= 500 {
 		cs.log.Error("content request failed", "method", c.Request().Method, "err", err)
 	}
+	// Errors of the content origin are never sniffed into a page, run
+	// nothing and are framed only where content is.
+	h := c.Response().Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'self' "+cs.opt.LMSOrigin)
+	h.Set("Referrer-Policy", "no-referrer")
 	if strings.HasPrefix(c.Request().URL.Path, "/rt/") {
 		_ = c.JSON(status, map[string]any{"error": msg, "reason": "error", "code": cmi.CodeGeneralCommitFailure})
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 	"github.com/lectern/lectern/lms/web"
 	"github.com/lectern/lectern/scorm"
 )
@@ -32,14 +33,21 @@ type contentEnv struct {
 	user  *store.User
 	cours uint
 	now   time.Time
+	dir   string // content folder
 }
 
 const maxCommitBytes = 64 << 10
 
 func newContentEnv(t *testing.T) *contentEnv {
 	t.Helper()
+	return newContentEnvOf(t, "scorm2004v4-seq")
+}
+
+// newContentEnvOf is newContentEnv with the package of testdata/packages/pkg.
+func newContentEnvOf(t *testing.T, pkg string) *contentEnv {
+	t.Helper()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(filepath.Join(dir, "lectern.db"))
+	st, err := store.Open(storetest.DSN(t, filepath.Join(dir, "lectern.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +55,9 @@ func newContentEnv(t *testing.T) *contentEnv {
 	ce := &contentEnv{t: t, st: st, now: time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)}
 	st.SetClock(func() time.Time { return ce.now })
 	contentDir := filepath.Join(dir, "content")
+	ce.dir = contentDir
 	im := &course.Importer{Store: st, ContentDir: contentDir, StagingDir: filepath.Join(dir, "staging"), Limits: scorm.DefaultLimits()}
-	res, err := im.Import(context.Background(), fixture.ZipDir(t, fixture.Package("scorm2004v4-seq")), course.Options{})
+	res, err := im.Import(context.Background(), fixture.ZipDir(t, fixture.Package(pkg)), course.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +120,7 @@ func commitBody(token string, seq int, terminate bool, kv ...string) string {
 type rtAnswer struct {
 	Error, Reason, Element string
 	Code, Index            int
+	ElementCode            int
 	Seq                    int64
 	Duplicate              bool
 }

@@ -21,6 +21,7 @@ func TestInteractionReports(t *testing.T) {
 	if r := admin.upload("/admin/courses", fixture.ZipDir(t, fixture.Package("scorm2004v4-seq")), admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
 		t.Fatalf("upload: %d", r.status)
 	}
+	e.publish(1)
 	u := e.addUser("lee@example.org", false)
 	ctx := context.Background()
 	rt := &runtime.Service{Store: e.store, ContentDir: e.content, LaunchTTL: time.Hour, SuspendDataMax: 64000}

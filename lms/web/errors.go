@@ -29,8 +29,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.Is(err, store.ErrNotFound):
 		status, msg = http.StatusNotFound, "Not found."
 	}
+	if errors.Is(err, store.ErrNotAvailable) {
+		s.courseUnavailable(c, err)
+		return
+	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		s.log.Error("request failed", "method", c.Request().Method, "path", logPath(c.Request().URL.Path), "err", err)
 	}
 	if wantsJSON(c) {
 		_ = c.JSON(status, map[string]string{"error": msg})
@@ -44,4 +48,35 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 func wantsJSON(c echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get("Accept"), "application/json")
+}
+
+// unavailableMessage says why a learner cannot open a course, and what to do.
+const unavailableMessage = "This course is not available to you: it is for enrolled learners only. Ask your administrator to enrol you if you need it."
+
+// courseUnavailable answers a launch or a page of a course the learner may
+// not take (store.ErrNotAvailable): 403, with a page that says so and what
+// to do.
+func (s *Server) courseUnavailable(c echo.Context, err error) {
+	if wantsJSON(c) {
+		_ = c.JSON(http.StatusForbidden, map[string]string{"error": unavailableMessage})
+		return
+	}
+	var co *store.Course
+	if ue := (*unavailableError)(nil); errors.As(err, &ue) {
+		co = ue.course
+	}
+	if rerr := s.render(c, http.StatusForbidden, "course_unavailable", "Course not available", co); rerr != nil {
+		s.log.Error("render course_unavailable", "err", rerr)
+		_ = c.String(http.StatusForbidden, unavailableMessage)
+	}
+}
+
+// refuseCourse is the answer to a learner who may not see a course: "no
+// such course" for a draft or an archived one (learners never learn of
+// them), else the "not available" page.
+func (s *Server) refuseCourse(c echo.Context, co *store.Course) error {
+	if co.Status == store.CourseDraft || co.Status == store.CourseArchived {
+		return echo.NewHTTPError(http.StatusNotFound, "No such course.")
+	}
+	return &unavailableError{co}
 }

@@ -47,7 +47,9 @@ func (s *Server) createGroup(c echo.Context) error {
 type groupView struct {
 	Group      *store.Group
 	Members    []store.User
+	Managers   []store.User
 	Enrolments []enrolmentView
+	Courses    []store.CourseSummary // published, to enrol the group in
 	Error      string
 	Notice     string
 }
@@ -78,7 +80,15 @@ func (s *Server) renderGroup(c echo.Context, status int, notice, formErr string)
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "admin_group", g.Name, groupView{Group: g, Members: members, Enrolments: s.enrolmentViews(rows), Notice: notice, Error: formErr})
+	courses, err := s.enrollableCourses(c)
+	if err != nil {
+		return err
+	}
+	managers, err := s.store.GroupManagers(ctx, g.ID)
+	if err != nil {
+		return err
+	}
+	return s.render(c, status, "admin_group", g.Name, groupView{Group: g, Members: members, Managers: managers, Enrolments: s.enrolmentViews(rows), Courses: courses, Notice: notice, Error: formErr})
 }
 
 // addMember adds a user, by email, to a group; the group's courses are
@@ -104,6 +114,15 @@ func (s *Server) addMember(c echo.Context) error {
 	if added {
 		msg = u.Email + " was added and enrolled in the group's courses."
 	}
+	// The administrator may invite a newcomer who never signed in.
+	if c.FormValue("invite") == "1" && u.Active && u.LastSignInAt == nil {
+		audit := adminAudit(c, "user.invite", u)
+		audit.GroupID = store.Ref(g.ID)
+		if _, err := s.emailLink(ctx, u, store.LinkInvitation, nil, inviter(c), audit); err != nil {
+			return err
+		}
+		msg += " An invitation to choose a password is on its way."
+	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/admin/groups/%d?notice=%s", g.ID, url.QueryEscape(msg)))
 }
 
@@ -115,6 +134,15 @@ func (s *Server) removeMember(c echo.Context) error {
 	uid, err := strconv.ParseUint(c.Param("user"), 10, 32)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "No such member.")
+	}
+	if !confirmed(c) {
+		u, err := s.store.UserByID(c.Request().Context(), uint(uid))
+		if err != nil {
+			return echo.NewHTTPError(http.StatusNotFound, "No such member.")
+		}
+		return s.askConfirm(c, confirmView{Heading: "Remove " + u.Name + " from " + g.Name + "?",
+			Message: "They leave the group; the enrolments the group gave them stay.",
+			Button:  "Remove from " + g.Name, Cancel: fmt.Sprintf("/admin/groups/%d", g.ID)})
 	}
 	if err := s.store.RemoveMember(c.Request().Context(), uint(uid), g.ID); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,16 +24,23 @@ import (
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/course"
+	"github.com/lectern/lectern/lms/lti"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 	"github.com/lectern/lectern/lms/web"
 	"github.com/lectern/lectern/scorm"
 )
+
+// testEvidenceMax is the evidence limit of the test server (N and N+1 are
+// tested).
+const testEvidenceMax = 100 << 10
 
 // env is a Lectern web server on a real SQLite file and a real HTTP listener.
 type env struct {
 	t       testing.TB
 	dir     string
+	db      string // the store's database: SQLite file or PostgreSQL URL
 	store   *store.Store
 	server  *web.Server
 	http    *httptest.Server
@@ -40,28 +49,80 @@ type env struct {
 	now     time.Time
 	content string
 	staging string
+	lti     *lti.Service
+	read    atomic.Int64 // bytes the server read from all connections
+	fresh   bool         // an empty instance: the set-up page stays open
+	logs    lockedBuffer // everything the server logged
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type envOption func(*web.Options)
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	return newEnvWith(t, false, opts...)
+}
+
+// newFreshEnv is an empty Lectern whose set-up page is open.
+func newFreshEnv(t testing.TB, opts ...envOption) *env {
+	t.Helper()
+	return newEnvWith(t, true, opts...)
+}
+
+func newEnvWith(t testing.TB, fresh bool, opts ...envOption) *env {
+	t.Helper()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(filepath.Join(dir, "lectern.db"))
+	return newEnvOn(t, fresh, dir, storetest.DSN(t, filepath.Join(dir, "lectern.db")), opts...)
+}
+
+// twin is a second Lectern instance beside e, as behind a load balancer:
+// its own store, services and listener, on e's database and content
+// folder, with e's options and clock.
+func (e *env) twin() *env {
+	e.t.Helper()
+	opt := e.opt
+	tw := newEnvOn(e.t, true, e.dir, e.db, func(o *web.Options) { *o = opt })
+	tw.store.SetClock(e.clock) // e.advance moves both
+	return tw
+}
+
+func newEnvOn(t testing.TB, fresh bool, dir, db string, opts ...envOption) *env {
+	t.Helper()
+	st, err := store.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, dir: dir, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	e := &env{t: t, dir: dir, db: db, store: st, now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), fresh: fresh}
 	st.SetClock(e.clock)
 	e.content, e.staging = filepath.Join(dir, "content"), filepath.Join(dir, "staging")
 	im := &course.Importer{Store: st, ContentDir: e.content, StagingDir: e.staging, Limits: scorm.DefaultLimits()}
 	e.opt = web.Options{
 		BaseURL:          "http://lectern.test",
 		SessionLifetime:  time.Hour,
+		SessionIdle:      time.Hour,
 		LoginMaxFailures: 3,
 		LoginWindow:      15 * time.Minute,
 		MaxUploadBytes:   10 << 20,
+		MaxFormBytes:     64 << 10,
+		EvidenceMaxBytes: testEvidenceMax,
 		StagingDir:       e.staging,
 		ContentURL:       "http://content.test",
 		Organisation:     "Acme Safety",
@@ -73,19 +134,59 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&e.opt)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logTo io.Writer = &e.logs
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logTo = io.MultiWriter(&e.logs, os.Stderr)
 	}
+	log := slog.New(slog.NewTextHandler(logTo, nil))
 	rt := &runtime.Service{Store: st, ContentDir: e.content, LaunchTTL: time.Hour, SuspendDataMax: 64000, Log: log}
 	comp := &compliance.Service{Store: st, Location: time.UTC, RecertLeadDays: 30, DueSoonDays: 7, ExpiryNoticeDays: 30}
-	e.server, err = web.New(e.opt, st, web.Services{Importer: im, Runtime: rt, Compliance: comp}, log)
+	lo := lti.DefaultOptions()
+	lo.BaseURL = e.opt.BaseURL
+	e.lti = lti.New(st, lo, log)
+	e.server, err = web.New(e.opt, st, web.Services{Importer: im, Runtime: rt, Compliance: comp, LTI: e.lti}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.http = httptest.NewServer(e.server)
+	e.http = httptest.NewUnstartedServer(e.server)
+	e.http.Listener = countingListener{e.http.Listener, &e.read}
+	e.http.Start()
 	t.Cleanup(e.http.Close)
+	t.Cleanup(e.server.Close)
+	if !e.fresh {
+		// Tests make users as they need them; the first-run set-up page
+		// has its own tests (newFreshEnv).
+		if err := st.SaveSettings(context.Background(), map[string]string{store.SettingSetUp: "by the test harness"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
+}
+
+// countingListener counts the bytes the server reads, so that tests can
+// check how much of a body was read before it was refused.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 func (e *env) clock() time.Time {
@@ -167,18 +268,15 @@ func (b *browser) csrf(page string) string {
 	return m[1]
 }
 
-// csrfCookie returns the CSRF token of the _csrf cookie (which any request sets).
-func (b *browser) csrfCookie() string {
+// formToken returns the CSRF token this client's forms carry: bound to its
+// session when signed in, else to its anonymous cookie.
+func (b *browser) formToken() string {
 	b.t.Helper()
-	b.get("/healthz")
-	u, _ := url.Parse(b.e.http.URL)
-	for _, c := range b.jar.Cookies(u) {
-		if c.Name == "_csrf" {
-			return c.Value
-		}
+	r := b.get("/")
+	if m := csrfField.FindStringSubmatch(r.body); m != nil {
+		return m[1]
 	}
-	b.t.Fatal("no _csrf cookie")
-	return ""
+	return b.csrf("/login")
 }
 
 // post submits a form; token "" sends none.
@@ -230,3 +328,62 @@ func (e *env) signedIn(email string, admin bool) *browser {
 }
 
 func storeFilterAll() store.EnrolmentFilter { return store.EnrolmentFilter{} }
+
+// publish makes an uploaded course (a draft) visible to learners.
+func (e *env) publish(courseID uint) {
+	e.t.Helper()
+	if err := e.store.SetCourseStatus(context.Background(), courseID, store.CoursePublished); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// makeManager puts the learners in a new group and makes manager its manager.
+func (e *env) makeManager(manager string, learners ...string) *store.Group {
+	e.t.Helper()
+	ctx := context.Background()
+	m, err := e.store.UserByEmail(ctx, manager)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	g, err := e.store.CreateGroup(ctx, "Team of "+manager)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, l := range learners {
+		u, err := e.store.UserByEmail(ctx, l)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if _, err := e.store.AddMember(ctx, u.ID, g.ID, func(time.Time, store.DueRule) *time.Time { return nil }); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if _, err := e.store.AddManager(ctx, m.ID, g.ID); err != nil {
+		e.t.Fatal(err)
+	}
+	return g
+}
+
+// openCourse opens a course to every signed-in learner (self-enrolment).
+func (e *env) openCourse(courseID uint) {
+	e.t.Helper()
+	if err := e.store.SetCourseCatalogue(context.Background(), courseID, store.CatalogueOpen, "test: open to every learner"); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// enrol enrols the user of email in a course, without a due date: courses
+// are for enrolled learners only unless opened.
+func (e *env) enrol(email string, courseID uint) *store.Enrolment {
+	e.t.Helper()
+	ctx := context.Background()
+	u, err := e.store.UserByEmail(ctx, email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	en, _, err := e.store.Enrol(ctx, u.ID, courseID, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return en
+}

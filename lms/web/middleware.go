@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/lectern/lectern/lms/account"
 	"github.com/lectern/lectern/lms/store"
@@ -21,6 +21,10 @@ const (
 	ctxUser     = "user"
 	ctxSession  = "session"
 	ctxCSRF     = "csrf"
+
+	// sessionTouchEvery is how stale a session's last use may get before it
+	// is written again; the idle limit is accurate to it.
+	sessionTouchEvery = time.Minute
 )
 
 // recoverPanics turns a panic into a logged 500; no stack reaches the user.
@@ -28,7 +32,7 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				s.log.Error("panic", "path", c.Request().URL.Path, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				s.log.Error("panic", "path", logPath(c.Request().URL.Path), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				err = echo.NewHTTPError(http.StatusInternalServerError)
 			}
 		}()
@@ -46,10 +50,35 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		r := c.Request()
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("method", r.Method), slog.String("path", logPath(r.URL.Path)),
 			slog.Int("status", c.Response().Status), slog.Duration("took", time.Since(start)))
 		return nil
 	}
+}
+
+// secretPaths are the routes whose path carries a secret: whatever follows
+// the prefix is left out of the log. (Queries are never logged.)
+var secretPaths = []string{"/login/link/", "/verify/", "/certificates/", "/admin/certificates/", "/api/v1/certificates/"}
+
+// logPath is a request path as the log may show it: without sign-in link
+// tokens or certificate codes.
+func logPath(p string) string {
+	for _, prefix := range secretPaths {
+		if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
+			return prefix + "…"
+		}
+	}
+	return p
+}
+
+// pageCSP is the Content-Security-Policy of LMS pages: only their own
+// scripts and styles, and frames as frameSrc allows ("" for none).
+func pageCSP(frameSrc, frameAncestors string) string {
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+	if frameSrc != "" {
+		csp += "frame-src " + frameSrc + "; "
+	}
+	return csp + "frame-ancestors " + frameAncestors + "; form-action 'self'; base-uri 'none'; object-src 'none'"
 }
 
 // securityHeaders: LMS pages load only their own scripts and styles, cannot be
@@ -57,7 +86,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'")
+		h.Set("Content-Security-Policy", pageCSP("", "'self'"))
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "SAMEORIGIN")
@@ -68,39 +97,11 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf protects every state-changing request. Browsers that send
-// Sec-Fetch-Site are checked by it (same-origin only; the content origin is
-// same-site, not same-origin, and is refused); others must echo the token of
-// the _csrf cookie in the X-CSRF-Token header or the _csrf form field.
-func (s *Server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper:        apiSkipsCSRF, // see api.go
-		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
-		ContextKey:     ctxCSRF,
-		CookieName:     "_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.opt.SecureCookies,
-		CookieSameSite: http.SameSiteLaxMode,
-		CookieMaxAge:   86400,
-		// A state-changing request a browser marks same-site or cross-site is
-		// refused outright. Falling back to the token would let the content
-		// origin (same host, another port, so same-site) plant its own _csrf
-		// cookie, since cookies ignore ports.
-		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			return false, echo.NewHTTPError(http.StatusForbidden, "This request did not come from a Lectern page.")
-		},
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from Lectern. Go back, reload the page and try again.")
-		},
-	})
-}
-
 // loadUser puts the signed-in user, if any, into the context. A revoked,
 // expired or deactivated session simply reads as signed out.
 func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sess, err := s.cookies.Get(c.Request(), sessionName)
+		sess, err := s.cookies.Get(c.Request(), s.sessionCookie)
 		if err != nil {
 			return next(c) // undecodable cookie: treat as signed out
 		}
@@ -108,15 +109,24 @@ func (s *Server) loadUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			return next(c)
 		}
-		row, user, err := s.store.SessionUser(c.Request().Context(), account.HashToken(token))
+		ctx := c.Request().Context()
+		row, user, err := s.store.SessionUser(ctx, account.HashToken(token), s.opt.SessionIdle)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return next(c)
 		case err != nil:
 			return err
 		}
+		// The idle clock is kept to the minute: one write a minute at most.
+		if s.opt.SessionIdle > 0 && s.store.Now().Sub(row.LastSeenAt) >= sessionTouchEvery {
+			if err := s.store.TouchSession(ctx, row.ID); err != nil {
+				s.log.Warn("could not record session use", "err", err)
+			}
+		}
 		c.Set(ctxUser, user)
 		c.Set(ctxSession, row)
+		// Whatever the request changes is recorded as this user's doing.
+		c.SetRequest(c.Request().WithContext(store.WithActor(c.Request().Context(), store.UserActor(user, store.ViaWeb))))
 		return next(c)
 	}
 }
@@ -139,11 +149,16 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireAdmin admits admins only. Admin pages may not be framed at all, not
+// even by Lectern's own pages (against clickjacking of admin actions).
 func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if u := currentUser(c); u == nil || !u.Admin {
 			return echo.NewHTTPError(http.StatusForbidden, "This page is for administrators.")
 		}
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", pageCSP("", "'none'"))
+		h.Set("X-Frame-Options", "DENY")
 		return next(c)
 	}
 }
@@ -155,7 +170,7 @@ func (s *Server) startSession(c echo.Context, user *store.User) error {
 	if _, err := s.store.CreateSession(c.Request().Context(), account.HashToken(token), user.ID, s.opt.SessionLifetime, c.RealIP()); err != nil {
 		return err
 	}
-	sess, _ := s.cookies.New(c.Request(), sessionName)
+	sess, _ := s.cookies.New(c.Request(), s.sessionCookie)
 	sess.Values["token"] = token
 	return sess.Save(c.Request(), c.Response())
 }
@@ -167,7 +182,7 @@ func (s *Server) endSession(c echo.Context) error {
 			return err
 		}
 	}
-	sess, _ := s.cookies.New(c.Request(), sessionName)
+	sess, _ := s.cookies.New(c.Request(), s.sessionCookie)
 	sess.Options.MaxAge = -1
 	return sess.Save(c.Request(), c.Response())
 }

@@ -13,9 +13,11 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/lectern/lectern/lms/compliance"
 	"github.com/lectern/lectern/lms/store"
 )
 
@@ -50,25 +52,70 @@ func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*pageTemplate, e
 
 // PageNames lists the pages the handlers render; a test checks it against
 // the files in templates/ so that none is missing or unused.
-var PageNames = []string{"login", "home", "player", "admin_courses", "admin_course", "error",
-	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_outbox", "admin_users", "admin_user", "admin_users_import", "admin_report", "admin_transcript",
-	"admin_attempt", "admin_charts", "admin_tokens"}
+var PageNames = []string{"login", "home", "player", "course_result", "admin_courses", "admin_course", "error",
+	"admin_dashboard", "admin_enrolments", "admin_groups", "admin_group", "verify", "admin_outbox", "admin_settings", "schedule_deliveries", "admin_users", "admin_user", "admin_users_import", "admin_report", "admin_transcript",
+	"admin_attempt", "admin_charts", "admin_tokens", "admin_rules", "course_choice", "course_launch", "admin_enrolment",
+	"admin_audit_trail", "admin_lti", "admin_lti_scores", "lti_login", "lti_launch", "lti_refused", "lti_waiting", "lti_done", "lti_pick", "lti_return", "lti_report", "lti_register",
+	"setup", "forgot", "set_password", "email_link", "account", "confirm",
+	"manage_dashboard", "manage_report", "manage_learner", "schedules", "course_unavailable"}
 
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) string { return "/static/" + s.staticVersion + "/" + name },
-		"outline": func(nodes []*treeNode, choice map[string]bool, current string) outlineView {
-			return outlineView{Nodes: nodes, Choice: choice, Current: current}
+		"outline": func(nodes []*treeNode, choice map[string]bool, current string, status map[string]string) outlineView {
+			return outlineView{Nodes: nodes, Choice: choice, Current: current, Status: status}
 		},
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
-		"date":        s.date,
+		"date":  s.date,
+		"clock": s.clock,
+		// when is a date with the time, in the organisation's zone.
+		"when": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				return s.when(v)
+			case *time.Time:
+				if v != nil {
+					return s.when(*v)
+				}
+			}
+			return ""
+		},
+		"bytes":         byteSize,
+		"catalogueText": func(catalogue string) string { return catalogueWords[catalogue] },
+		"source": func(src string) string {
+			switch src {
+			case store.SourceGroup:
+				return "through a group"
+			case store.SourceRecertification:
+				return "recertification"
+			case store.SourceSelf:
+				return "self-enrolled"
+			}
+			return "directly"
+		},
+		"pct": func(f any) string {
+			switch v := f.(type) {
+			case float64:
+				return compliance.Percent(v)
+			case *float64:
+				if v != nil {
+					return compliance.Percent(*v)
+				}
+			}
+			return ""
+		},
 		"int":         func(n int64) int { return int(n) },
 		"add":         func(a, b int) int { return a + b },
 		"sub":         func(a, b int) int { return a - b },
 		"statusClass": func(st any) string { return strings.ReplaceAll(fmt.Sprint(st), " ", "-") },
+		"copyField": func(id, label, value string) map[string]string {
+			return map[string]string{"ID": id, "Label": label, "Value": value}
+		},
+		"percent": func(p *float64) float64 { return *p * 100 },
+		"now":     func() string { return time.Now().UTC().Format("2006-01-02 15:04:05 UTC") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return one
@@ -83,14 +130,16 @@ type outlineView struct {
 	Nodes   []*treeNode
 	Choice  map[string]bool
 	Current string
+	Status  map[string]string // item identifier -> "completed", "passed", "failed", "incomplete" or ""
 }
 
 // view is what every page template receives.
 type view struct {
-	Title string
-	User  *store.User
-	CSRF  string
-	Data  any
+	Title   string
+	User    *store.User
+	Manager bool // the user manages groups: the layout links to their teams
+	CSRF    string
+	Data    any
 }
 
 // render writes page with status, wrapping data in the common view.
@@ -101,7 +150,7 @@ func (s *Server) render(c echo.Context, status int, page, title string, data any
 	}
 	csrf, _ := c.Get(ctxCSRF).(string)
 	var buf bytes.Buffer
-	if err := pt.t.Execute(&buf, view{Title: title, User: currentUser(c), CSRF: csrf, Data: data}); err != nil {
+	if err := pt.t.Execute(&buf, view{Title: title, User: currentUser(c), Manager: s.isManager(c.Request().Context(), currentUser(c)), CSRF: csrf, Data: data}); err != nil {
 		return fmt.Errorf("web: render %s: %w", page, err)
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -18,7 +18,7 @@ import (
 )
 
 func (s *Server) reports() *report.Service {
-	return &report.Service{Store: s.store, Location: s.opt.Location}
+	return &report.Service{Store: s.store, Location: s.location()}
 }
 
 // reportForm is the filter as the page's form holds it.
@@ -70,6 +70,7 @@ func badFilter(err error) error {
 type reportRowView struct {
 	report.Row
 	Result, Score, Time string
+	Shown               string // which attempt the row shows ("attempt 2: counts (best attempt)")
 }
 
 // resultText is the latest attempt's completion and, when known, success.
@@ -146,7 +147,11 @@ func (s *Server) courseReport(c echo.Context) error {
 		v.Next = base + "?" + nv.Encode()
 	}
 	for _, r := range page.Rows {
-		v.Rows = append(v.Rows, reportRowView{Row: r, Result: resultText(r.Completion, r.Success), Score: scoreText(r.ScoreScaled), Time: durationText(r.TotalSeconds)})
+		rv := reportRowView{Row: r, Result: resultText(r.Completion, r.Success), Score: scoreText(r.ScoreScaled), Time: durationText(r.TotalSeconds)}
+		if shown := report.AttemptShown(&r.ReportRow); shown != "" {
+			rv.Shown = fmt.Sprintf("attempt %d: %s", r.AttemptNumber, shown)
+		}
+		v.Rows = append(v.Rows, rv)
 	}
 	return s.render(c, http.StatusOK, "admin_report", co.Title+": report", v)
 }
@@ -196,7 +201,7 @@ func (s *Server) courseReportFile(format string) echo.HandlerFunc {
 }
 
 func (s *Server) localNow() time.Time {
-	loc := s.opt.Location
+	loc := s.location()
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -225,24 +230,32 @@ type transcriptView struct {
 
 // transcript shows every course and attempt of one learner.
 func (s *Server) transcript(c echo.Context) error {
-	ctx := c.Request().Context()
-	u, err := s.userParam(c)
+	u, v, err := s.transcriptOf(c, s.userParam, "/admin/users")
 	if err != nil {
 		return err
 	}
-	if err := s.comp.Reconcile(ctx, u.ID); err != nil {
-		return err
+	return s.render(c, http.StatusOK, "admin_transcript", u.Name+": transcript", v)
+}
+
+// transcriptOf reads the transcript of the learner that find picks from the
+// request; the admin's and a manager's pages differ only in who may be
+// picked and where the downloads live.
+func (s *Server) transcriptOf(c echo.Context, find func(echo.Context) (*store.User, error), prefix string) (*store.User, transcriptView, error) {
+	ctx := c.Request().Context()
+	u, err := find(c)
+	if err != nil {
+		return nil, transcriptView{}, err
 	}
-	base := fmt.Sprintf("/admin/users/%d/transcript", u.ID)
+	if err := s.comp.Reconcile(ctx, u.ID); err != nil {
+		return nil, transcriptView{}, err
+	}
+	base := fmt.Sprintf("%s/%d/transcript", prefix, u.ID)
 	v := transcriptView{User: u, CSV: base + ".csv", XLSX: base + ".xlsx"}
 	err = s.reports().EachTranscript(ctx, u.ID, func(r report.TranscriptRow) error {
 		v.Rows = append(v.Rows, transcriptRowView{TranscriptRow: r, Score: scoreText(r.ScoreScaled), Time: durationText(r.TotalSeconds)})
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return s.render(c, http.StatusOK, "admin_transcript", u.Name+": transcript", v)
+	return u, v, err
 }
 
 // transcriptFile downloads a learner's transcript.

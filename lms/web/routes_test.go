@@ -20,6 +20,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 	anon := e.browser()
 	learner := e.signedIn("learner@example.org", false)
 	admin := e.signedIn("admin@example.org", true)
+	// A manager of the learner's group, and nothing else.
+	manager := e.signedIn("manager@example.org", false)
+	e.makeManager("manager@example.org", "learner@example.org")
 
 	table := map[string]web.Access{}
 	for _, r := range e.server.Routes() {
@@ -44,7 +47,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			req, _ := http.NewRequest(method, e.http.URL+path, nil)
 			if method != http.MethodGet {
 				// A valid CSRF token, so that only authorisation decides.
-				req.Header.Set("X-CSRF-Token", b.csrfCookie())
+				req.Header.Set("X-CSRF-Token", b.formToken())
 			}
 			return b.do(req).status
 		}
@@ -61,15 +64,46 @@ func TestAuthorisationMatrix(t *testing.T) {
 			if s := send(learner); s != http.StatusForbidden {
 				t.Errorf("%s as learner: %d, want 403", key, s)
 			}
+			if s := send(manager); s != http.StatusForbidden {
+				t.Errorf("%s as manager: %d, want 403", key, s)
+			}
 			if s := send(admin); s == http.StatusForbidden || s == http.StatusUnauthorized {
 				t.Errorf("%s as admin: %d, want access", key, s)
+			}
+		case web.Manager:
+			if s := send(anon); s != http.StatusSeeOther && s != http.StatusUnauthorized {
+				t.Errorf("%s as anonymous: %d, want sign-in", key, s)
+			}
+			for who, b := range map[string]*browser{"learner": learner, "admin who manages nothing": admin} {
+				if s := send(b); s != http.StatusForbidden {
+					t.Errorf("%s as %s: %d, want 403", key, who, s)
+				}
+			}
+			if s := send(manager); s == http.StatusForbidden || s == http.StatusUnauthorized {
+				t.Errorf("%s as manager: %d, want access", key, s)
 			}
 		case web.API:
 			// Only a bearer token admits; no session cookie does, an
 			// administrator's included.
-			for who, b := range map[string]*browser{"anonymous": anon, "learner": learner, "admin": admin} {
+			for who, b := range map[string]*browser{"anonymous": anon, "learner": learner, "admin": admin, "manager": manager} {
 				if s := send(b); s != http.StatusUnauthorized {
 					t.Errorf("%s as %s without a token: %d, want 401", key, who, s)
+				}
+			}
+		case web.LTIWindow:
+			// A window's token is the only authority: no cookie session
+			// admits, an administrator's included.
+			for who, b := range map[string]*browser{"anonymous": anon, "learner": learner, "admin": admin} {
+				if s := send(b); s != http.StatusUnauthorized {
+					t.Errorf("%s as %s without a window token: %d, want 401", key, who, s)
+				}
+			}
+		case web.LTILaunch:
+			// Without a platform's signed launch, code or registration
+			// link nothing is admitted, whoever is signed in.
+			for who, b := range map[string]*browser{"anonymous": anon, "learner": learner, "admin": admin} {
+				if s := send(b); s < 400 {
+					t.Errorf("%s as %s without a launch: %d, want a refusal", key, who, s)
 				}
 			}
 		default:

@@ -38,10 +38,13 @@ func (s *Server) upload(c echo.Context, courseID uint) error {
 		defer os.Remove(path)
 	}
 	if err != nil {
-		return s.uploadFailed(c, courseID, err.Error())
+		// A full disk or a broken staging folder says so, without its path.
+		return s.uploadFailed(c, courseID, course.HidePaths(err.Error(), course.Folder{Path: s.opt.StagingDir, Name: "the staging folder"}))
 	}
 	uploader := currentUser(c).ID
-	res, err := s.importer.Import(c.Request().Context(), path, course.Options{CourseID: courseID, Filename: filename, UploadedBy: &uploader})
+	// A new course starts as a draft: test uploads and broken packages never
+	// reach learners.
+	res, err := s.importer.Import(c.Request().Context(), path, course.Options{CourseID: courseID, Filename: filename, UploadedBy: &uploader, Draft: true})
 	var rejected *course.RejectedError
 	if errors.As(err, &rejected) {
 		return s.uploadFailed(c, courseID, rejected.Reason)
@@ -68,35 +71,24 @@ func (s *Server) uploadFailed(c echo.Context, courseID uint, reason string) erro
 
 // receiveUpload saves the uploaded zip and returns its temporary path.
 func (s *Server) receiveUpload(c echo.Context) (path, filename string, err error) {
-	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, s.opt.MaxUploadBytes+1<<20) // room for the form fields
 	var src io.Reader
-	if r.MultipartForm != nil { // already parsed (the CSRF check read a form field)
-		f, fh, err := r.FormFile("package")
-		if err != nil {
+	mr, err := multipartReader(c) // the body is bounded by limitBody
+	if err != nil {
+		return "", "", errors.New("the upload was not a file form")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
 			return "", "", errors.New("choose a SCORM package (.zip) to upload")
 		}
-		defer f.Close()
-		src, filename = f, fh.Filename
-	} else {
-		mr, err := r.MultipartReader()
 		if err != nil {
-			return "", "", errors.New("the upload was not a file form")
+			return "", "", uploadReadError(err, s.opt.MaxUploadBytes)
 		}
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return "", "", errors.New("choose a SCORM package (.zip) to upload")
-			}
-			if err != nil {
-				return "", "", uploadReadError(err, s.opt.MaxUploadBytes)
-			}
-			if part.FormName() == "package" && part.FileName() != "" {
-				src, filename = part, part.FileName()
-				break
-			}
-			part.Close()
+		if part.FormName() == "package" && part.FileName() != "" {
+			src, filename = part, part.FileName()
+			break
 		}
+		part.Close()
 	}
 	if err := os.MkdirAll(s.opt.StagingDir, 0o755); err != nil {
 		return "", "", err

@@ -144,6 +144,8 @@ func TestPackageStringsAreEscaped(t *testing.T) {
 	if r := admin.upload("/admin/courses", zip, admin.csrf("/admin/courses"), true); r.status != http.StatusCreated {
 		t.Fatalf("upload: %d %s", r.status, r.body)
 	}
+	e.publish(1)
+	e.openCourse(1) // listed on the learner's dashboard, with its title
 	learner := e.signedIn("learner@example.org", false)
 	for _, page := range []struct {
 		b    *browser
@@ -158,6 +160,32 @@ func TestPackageStringsAreEscaped(t *testing.T) {
 		}
 		if !strings.Contains(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 			t.Errorf("%s does not show the escaped title", page.path)
+		}
+	}
+}
+
+// TestUploadErrorShowsNoPath: an upload that fails on the server's side
+// (here a staging folder that cannot be made, as with a full disk) tells
+// the admin so, without any server path, on the page and in JSON (issue 9,
+// finding 15).
+func TestUploadErrorShowsNoPath(t *testing.T) {
+	e := newEnv(t)
+	admin := e.signedIn("admin@example.org", true)
+	token := admin.csrf("/admin/courses")
+	if err := os.WriteFile(e.staging, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zip := fixture.ZipDir(t, fixture.Package("scorm12-single"))
+	for _, asJSON := range []bool{true, false} {
+		r := admin.upload("/admin/courses", zip, token, asJSON)
+		if r.status < 400 {
+			t.Fatalf("upload into a broken staging folder (JSON %v): %d, want a refusal", asJSON, r.status)
+		}
+		if strings.Contains(r.body, e.dir) || strings.Contains(r.body, os.TempDir()+"/") {
+			t.Errorf("the answer (JSON %v) shows a server path:\n%s", asJSON, r.body)
+		}
+		if !strings.Contains(r.body, "staging folder") {
+			t.Errorf("the answer (JSON %v) does not say what failed:\n%s", asJSON, r.body)
 		}
 	}
 }

@@ -26,10 +26,6 @@ import (
 const (
 	usersPerPage = 50
 	maxNameRunes = 200 // the users table holds 200 characters
-	// loginLinkTTL is how long a sign-in link made on the user page lasts. It
-	// is the default of lms.Config.LoginLinkTTL: Options does not carry the
-	// configured value.
-	loginLinkTTL = 15 * time.Minute
 )
 
 // userForm is what the create and edit forms hold.
@@ -47,13 +43,21 @@ type usersView struct {
 	Form        userForm
 	Error       string
 	MinPassword int
+	Bulk        *bulkOutcome // what a bulk email did
+	BulkError   string
+	Mode        string // the password choice of the add form
+	LinkTTL     string // how long emailed links last, in words
+	InviteTTL   string
 }
+
+func withBulk(b *bulkOutcome) func(*usersView)  { return func(v *usersView) { v.Bulk = b } }
+func withBulkError(msg string) func(*usersView) { return func(v *usersView) { v.BulkError = msg } }
 
 func (s *Server) adminUsers(c echo.Context) error {
 	return s.renderUsers(c, http.StatusOK, userForm{}, "")
 }
 
-func (s *Server) renderUsers(c echo.Context, status int, form userForm, formErr string) error {
+func (s *Server) renderUsers(c echo.Context, status int, form userForm, formErr string, opts ...func(*usersView)) error {
 	query := strings.TrimSpace(c.QueryParam("q"))
 	if utf8.RuneCountInString(query) > 100 {
 		query = string([]rune(query)[:100])
@@ -65,7 +69,14 @@ func (s *Server) renderUsers(c echo.Context, status int, form userForm, formErr 
 		return err
 	}
 	v := usersView{Users: users, Query: query, Page: page, Total: total, Form: form, Error: formErr,
-		Pages: max(1, (total+usersPerPage-1)/usersPerPage), MinPassword: account.MinPasswordLength}
+		Pages: max(1, (total+usersPerPage-1)/usersPerPage), MinPassword: account.MinPasswordLength, Mode: c.FormValue("password_mode")}
+	if v.Mode == "" {
+		v.Mode = "invite"
+	}
+	v.LinkTTL, v.InviteTTL = humanDuration(s.opt.EmailLinkTTL), humanDuration(s.opt.InviteTTL)
+	for _, o := range opts {
+		o(&v)
+	}
 	pageURL := func(n int) string {
 		q := url.Values{}
 		if query != "" {
@@ -113,14 +124,29 @@ func readUserForm(c echo.Context) userForm {
 	}
 }
 
-// createUser adds a user. Without a password one is generated and shown
-// once.
+// createUser adds a user. The administrator chooses how they get in:
+// an invitation email to choose their password (password_mode=invite), a
+// generated password shown once (generate, or no mode and no password), or
+// the password typed (set, or no mode with a password).
 func (s *Server) createUser(c echo.Context) error {
 	form := readUserForm(c)
 	if msg := checkUserForm(form); msg != "" {
 		return s.renderUsers(c, http.StatusUnprocessableEntity, form, msg)
 	}
 	password := c.FormValue("password")
+	mode := c.FormValue("password_mode")
+	switch mode {
+	case "":
+		mode = map[bool]string{true: "generate", false: "set"}[password == ""]
+	case "invite", "generate":
+		password = ""
+	case "set":
+		if password == "" {
+			return s.renderUsers(c, http.StatusUnprocessableEntity, form, "Type the password, or choose another way for the user to get in.")
+		}
+	default:
+		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "Choose how the user gets in.")
+	}
 	generated := password == ""
 	if generated {
 		password = account.GeneratePassword()
@@ -140,7 +166,13 @@ func (s *Server) createUser(c echo.Context) error {
 	}
 	s.log.Info("user created", "user", u.Email, "admin", u.Admin, "by", currentUser(c).Email)
 	v := userPage{Notice: fmt.Sprintf("%s was added.", u.Email)}
-	if generated {
+	if mode == "invite" {
+		v.Notice = fmt.Sprintf("%s was added, and an invitation to choose a password is on its way (its link works until %s).",
+			u.Email, s.when(s.store.Now().Add(s.opt.InviteTTL)))
+		if msg := s.inviteNew(c, u); msg != "" {
+			v.Notice, v.Error = fmt.Sprintf("%s was added.", u.Email), msg
+		}
+	} else if generated {
 		v.Secret = &shownOnce{Label: "Password", Value: password,
 			Note: "Give it to " + u.Name + " now: Lectern shows it only once and does not store it in clear."}
 	} else {
@@ -175,14 +207,16 @@ type shownOnce struct {
 
 type userView struct {
 	userPage
-	User        *store.User
-	Form        userForm
-	Self        bool
-	Groups      []store.Group // the user's
-	Others      []store.Group // groups the user could join
-	Courses     []store.CourseSummary
-	LinkMinutes int
-	MinPassword int
+	User         *store.User
+	Form         userForm
+	Self         bool
+	Groups       []store.Group // the user's
+	Others       []store.Group // groups the user could join
+	Courses      []store.CourseSummary
+	LinkMinutes  int
+	MinPassword  int
+	InviteTTL    string
+	EmailLinkTTL string
 }
 
 // userNotices are the messages a redirect back to the user page may ask for.
@@ -205,7 +239,8 @@ func (s *Server) adminUser(c echo.Context) error {
 func (s *Server) renderUser(c echo.Context, status int, u *store.User, p userPage) error {
 	ctx := c.Request().Context()
 	v := userView{userPage: p, User: u, Form: userForm{Email: u.Email, Name: u.Name, Admin: u.Admin},
-		Self: currentUser(c).ID == u.ID, LinkMinutes: int(loginLinkTTL / time.Minute), MinPassword: account.MinPasswordLength}
+		Self: currentUser(c).ID == u.ID, LinkMinutes: int(s.loginLinkTTL() / time.Minute), MinPassword: account.MinPasswordLength,
+		InviteTTL: humanDuration(s.opt.InviteTTL), EmailLinkTTL: humanDuration(s.opt.EmailLinkTTL)}
 	if p.Edited != nil {
 		v.Form = *p.Edited
 	}
@@ -301,6 +336,11 @@ func (s *Server) setUserActive(c echo.Context) error {
 	if !active && u.ID == currentUser(c).ID {
 		return s.renderUser(c, http.StatusUnprocessableEntity, u, userPage{Error: "You cannot deactivate your own account; ask another administrator."})
 	}
+	if !active && !confirmed(c) {
+		return s.askConfirm(c, confirmView{Heading: "Deactivate " + u.Name + "?",
+			Message: u.Name + " (" + u.Email + ") will be signed out everywhere and will not be able to sign in; their sign-in links stop working. Their records and certificates stay, and you can reactivate them later.",
+			Fields:  []confirmField{{"active", "false"}}, Button: "Deactivate " + u.Name, Cancel: fmt.Sprintf("/admin/users/%d", u.ID)})
+	}
 	if err := s.store.SetUserActive(c.Request().Context(), u.ID, active); err != nil {
 		return err
 	}
@@ -321,11 +361,21 @@ func (s *Server) resetPassword(c echo.Context) error {
 	var password string
 	switch c.FormValue("mode") {
 	case "generate":
+		if !confirmed(c) {
+			return s.askConfirm(c, confirmView{Heading: "Give " + u.Name + " a new password?",
+				Message: "Their current password stops working and they are signed out everywhere. Lectern shows the new password to you once.",
+				Fields:  []confirmField{{"mode", "generate"}}, Button: "Generate a new password", Cancel: fmt.Sprintf("/admin/users/%d", u.ID)})
+		}
 		password = account.GeneratePassword()
 	case "set":
 		password = c.FormValue("password")
 		if err := account.CheckPasswordPolicy(password); err != nil {
 			return s.renderUser(c, http.StatusUnprocessableEntity, u, userPage{Error: passwordProblem(err)})
+		}
+		// The typed password is not carried through a confirmation page:
+		// the form's required box is the confirmation.
+		if !confirmed(c) {
+			return s.renderUser(c, http.StatusUnprocessableEntity, u, userPage{Error: "Tick the box to confirm that " + u.Name + "’s password is replaced and they are signed out everywhere."})
 		}
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Say whether to generate a password or set the one typed.")
@@ -376,22 +426,22 @@ func (s *Server) loginLinkFor(c echo.Context) error {
 		courseID = &co.ID
 	}
 	token := account.NewToken()
-	if err := s.store.CreateLoginLink(ctx, account.HashToken(token), u.ID, courseID, loginLinkTTL); err != nil {
+	if err := s.store.CreateLoginLink(ctx, account.HashToken(token), u.ID, courseID, s.loginLinkTTL()); err != nil {
 		return err
 	}
 	s.log.Info("sign-in link made", "user", u.Email, "by", currentUser(c).Email)
-	expires := s.store.Now().Add(loginLinkTTL).In(s.linkLocation())
+	expires := s.store.Now().Add(s.loginLinkTTL()).In(s.location())
 	return s.renderUser(c, http.StatusOK, u, userPage{Secret: &shownOnce{
 		Label: "Sign-in link", Value: strings.TrimSuffix(s.opt.BaseURL, "/") + "/login/link/" + token,
 		Note: fmt.Sprintf("It works once, until %s. Lectern shows it only once.", expires.Format("2006-01-02 15:04 MST")),
 	}})
 }
 
-func (s *Server) linkLocation() *time.Location {
-	if s.opt.Location != nil {
-		return s.opt.Location
+func (s *Server) loginLinkTTL() time.Duration {
+	if s.opt.LoginLinkTTL > 0 {
+		return s.opt.LoginLinkTTL
 	}
-	return time.UTC
+	return 15 * time.Minute
 }
 
 // memberDueFor resolves due dates when joining a group enrols the user.
@@ -440,6 +490,11 @@ func (s *Server) leaveGroup(c echo.Context) error {
 	g, msg := s.groupField(c)
 	if g == nil {
 		return s.renderUser(c, http.StatusUnprocessableEntity, u, userPage{Error: msg})
+	}
+	if !confirmed(c) {
+		return s.askConfirm(c, confirmView{Heading: "Remove " + u.Name + " from " + g.Name + "?",
+			Message: "They leave the group; the enrolments the group gave them stay. Courses the group is enrolled in later will not be assigned to them.",
+			Fields:  []confirmField{{"group", fmt.Sprint(g.ID)}}, Button: "Remove from " + g.Name, Cancel: fmt.Sprintf("/admin/users/%d", u.ID)})
 	}
 	if err := s.store.RemoveMember(c.Request().Context(), u.ID, g.ID); err != nil {
 		return err

@@ -58,6 +58,7 @@ type importView struct {
 	Applies   int // rows that would change something
 	Token     *importToken
 	Result    *store.ImportResult
+	Invited   int // new users sent an invitation
 }
 
 // importToken is the signed file as the preview form carries it.
@@ -154,7 +155,24 @@ func (s *Server) confirmImport(c echo.Context) error {
 	}
 	s.log.Info("users imported", "file", filename, "by", user.Email, "created", res.Created, "renamed", res.Renamed,
 		"joined", res.Joined, "groups", res.GroupsCreated, "enrolled", res.Enrolled, "skipped", plan.Invalid)
-	return s.renderImport(c, http.StatusOK, importView{Result: &res, Filename: filename, Plan: plan})
+	v := importView{Result: &res, Filename: filename, Plan: plan}
+	if c.FormValue("invite") == "1" {
+		for _, row := range plan.Rows {
+			if row.Outcome != userimport.Create {
+				continue
+			}
+			u, err := s.store.UserByEmail(r.Context(), row.Email)
+			if err != nil {
+				return err
+			}
+			if msg := s.inviteNew(c, u); msg != "" {
+				v.Error = "Some invitations could not be queued; send them from the users’ pages."
+				continue
+			}
+			v.Invited++
+		}
+	}
+	return s.renderImport(c, http.StatusOK, v)
 }
 
 // receiveImportFile reads the "file" part of the upload form into memory,
@@ -170,32 +188,23 @@ func (s *Server) receiveImportFile(c echo.Context) ([]byte, string, error) {
 		src      io.Reader
 		filename string
 	)
-	if r.MultipartForm != nil { // already parsed: the CSRF check read a form field
-		f, fh, err := r.FormFile("file")
-		if err != nil {
+	mr, err := multipartReader(c)
+	if err != nil {
+		return nil, "", errors.New("choose a CSV file to upload")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
 			return nil, "", errors.New("choose a CSV file to upload")
 		}
-		defer f.Close()
-		src, filename = f, fh.Filename
-	} else {
-		mr, err := r.MultipartReader()
 		if err != nil {
-			return nil, "", errors.New("choose a CSV file to upload")
+			return nil, "", importReadError(err)
 		}
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return nil, "", errors.New("choose a CSV file to upload")
-			}
-			if err != nil {
-				return nil, "", importReadError(err)
-			}
-			if part.FormName() == "file" {
-				src, filename = part, part.FileName()
-				break
-			}
-			part.Close()
+		if part.FormName() == "file" {
+			src, filename = part, part.FileName()
+			break
 		}
+		part.Close()
 	}
 	data, err := userimport.Read(src)
 	if err != nil {

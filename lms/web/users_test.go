@@ -209,7 +209,16 @@ func TestAdminDeactivateReactivate(t *testing.T) {
 	if r := admin.post(page+"/active", url.Values{}, token); r.status != http.StatusBadRequest {
 		t.Errorf("no active field: %d, want 400", r.status)
 	}
+	// Deactivating asks first, on a page that works without scripts; the
+	// question changes nothing.
 	r := admin.post(page+"/active", url.Values{"active": {"false"}}, token)
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Deactivate User lee@example.org?") || !strings.Contains(r.body, `name="confirm" value="yes"`) {
+		t.Fatalf("deactivate without confirmation: %d, want the question\n%s", r.status, r.body)
+	}
+	if r := learner.get("/"); r.status != http.StatusOK {
+		t.Fatalf("the question signed the learner out: %d", r.status)
+	}
+	r = admin.post(page+"/active", url.Values{"active": {"false"}, "confirm": {"yes"}}, token)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != page+"?done=deactivated" {
 		t.Fatalf("deactivate: %d %q", r.status, r.header.Get("Location"))
 	}
@@ -229,7 +238,7 @@ func TestAdminDeactivateReactivate(t *testing.T) {
 		t.Errorf("reactivated learner signs in: %d, want 303", r.status)
 	}
 	me, _ := e.store.UserByEmail(context.Background(), "admin@example.org")
-	if r := admin.post(fmt.Sprintf("/admin/users/%d/active", me.ID), url.Values{"active": {"false"}}, token); r.status != http.StatusUnprocessableEntity {
+	if r := admin.post(fmt.Sprintf("/admin/users/%d/active", me.ID), url.Values{"active": {"false"}, "confirm": {"yes"}}, token); r.status != http.StatusUnprocessableEntity {
 		t.Errorf("self-deactivation: %d, want 422", r.status)
 	}
 	if r := admin.get("/admin/users"); r.status != http.StatusOK {
@@ -254,7 +263,13 @@ func TestAdminResetPassword(t *testing.T) {
 	if r := learner.get("/"); r.status != http.StatusOK {
 		t.Fatalf("refused resets signed the learner out: %d", r.status)
 	}
-	r := admin.post(path, url.Values{"mode": {"generate"}}, token)
+	if r := admin.post(path, url.Values{"mode": {"generate"}}, token); r.status != http.StatusOK || secretValue.MatchString(r.body) || !strings.Contains(r.body, "a new password?") {
+		t.Fatalf("generate without confirmation: %d, want the question and no password", r.status)
+	}
+	if r := learner.get("/"); r.status != http.StatusOK {
+		t.Fatalf("the question signed the learner out: %d", r.status)
+	}
+	r := admin.post(path, url.Values{"mode": {"generate"}, "confirm": {"yes"}}, token)
 	if r.status != http.StatusOK {
 		t.Fatalf("generate: %d", r.status)
 	}
@@ -268,7 +283,13 @@ func TestAdminResetPassword(t *testing.T) {
 	if r := e.browser().login("lee@example.org", password); r.status != http.StatusSeeOther {
 		t.Errorf("generated password: %d, want 303", r.status)
 	}
-	r = admin.post(path, url.Values{"mode": {"set"}, "password": {"typed by the admin"}}, token)
+	if r := admin.post(path, url.Values{"mode": {"set"}, "password": {"typed by the admin"}}, token); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Tick the box") {
+		t.Fatalf("set without the box ticked: %d, want 422", r.status)
+	}
+	if r := e.browser().login("lee@example.org", password); r.status != http.StatusSeeOther {
+		t.Errorf("an unconfirmed set changed the password: %d", r.status)
+	}
+	r = admin.post(path, url.Values{"mode": {"set"}, "password": {"typed by the admin"}, "confirm": {"yes"}}, token)
 	if r.status != http.StatusOK || secretValue.MatchString(r.body) {
 		t.Fatalf("set: %d, want 200 and no password shown", r.status)
 	}
@@ -369,7 +390,13 @@ func TestAdminUserGroups(t *testing.T) {
 	if r := admin.get(page); !strings.Contains(r.body, "Remove from Warehouse") {
 		t.Error("the user page does not list the group")
 	}
-	if r := admin.post(page+"/groups/remove", url.Values{"group": {fmt.Sprint(g.ID)}}, token); r.status != http.StatusSeeOther {
+	if r := admin.post(page+"/groups/remove", url.Values{"group": {fmt.Sprint(g.ID)}}, token); r.status != http.StatusOK || !strings.Contains(r.body, "from Warehouse?") {
+		t.Fatalf("leave without confirmation: %d, want the question", r.status)
+	}
+	if gs, _ := e.store.UserGroups(ctx, lee.ID); len(gs) != 1 {
+		t.Fatalf("the question removed the membership: %v", gs)
+	}
+	if r := admin.post(page+"/groups/remove", url.Values{"group": {fmt.Sprint(g.ID)}, "confirm": {"yes"}}, token); r.status != http.StatusSeeOther {
 		t.Fatalf("leave: %d", r.status)
 	}
 	if gs, _ := e.store.UserGroups(ctx, lee.ID); len(gs) != 0 {
@@ -387,7 +414,7 @@ func TestUserAdminForLearners(t *testing.T) {
 	learner := e.signedIn("lee@example.org", false)
 	victim := e.quickUser("ann@example.org", "Ann")
 	g, _ := e.store.CreateGroup(context.Background(), "Warehouse")
-	token := learner.csrfCookie()
+	token := learner.formToken()
 	form := url.Values{
 		"email": {"evil@example.org"}, "name": {"Evil"}, "admin": {"1"}, "active": {"false"},
 		"mode": {"generate"}, "group": {fmt.Sprint(g.ID)},
@@ -442,7 +469,7 @@ func (b *browser) uploadCSV(name string, data []byte) response {
 	mw.Close()
 	req, _ := http.NewRequest(http.MethodPost, b.e.http.URL+"/admin/users/import", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("X-CSRF-Token", b.csrfCookie())
+	req.Header.Set("X-CSRF-Token", b.formToken())
 	return b.do(req)
 }
 
@@ -734,7 +761,7 @@ func TestImportSizeLimit(t *testing.T) {
 		body := &endlessCSV{left: 50 << 20}
 		req, _ := http.NewRequest(http.MethodPost, e.http.URL+"/admin/users/import", body)
 		req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
-		req.Header.Set("X-CSRF-Token", admin.csrfCookie())
+		req.Header.Set("X-CSRF-Token", admin.formToken())
 		if declared {
 			req.ContentLength = body.left
 		} else {

@@ -37,9 +37,16 @@ type Init struct {
 	// ScaledPassingScore is the primary objective's minNormalizedMeasure
 	// when satisfiedByMeasure is true (2004), -1..1.
 	ScaledPassingScore *float64 `json:"scaledPassingScore,omitempty"`
+	// MaxTimeAllowedText, when set, is cmi.max_time_allowed exactly as the
+	// manifest wrote it (2004): a duration is never rewritten.
+	MaxTimeAllowedText string `json:"maxTimeAllowedText,omitempty"`
 	// ObjectiveIDs are the SCO's objectives from the manifest (2004); they
 	// are present as cmi.objectives.n.id from the start.
 	ObjectiveIDs []string `json:"objectiveIds,omitempty"`
+	// Objectives, when set, replace ObjectiveIDs: the manifest's objectives
+	// with what sequencing knows of them (read from global objectives), set
+	// at every launch.
+	Objectives []ObjectiveInit `json:"objectives,omitempty"`
 	// CommentsFromLMS become cmi.comments_from_lms.n (2004); in 1.2 their
 	// texts, one per line, become cmi.comments_from_lms.
 	CommentsFromLMS []LMSComment `json:"commentsFromLms,omitempty"`
@@ -54,6 +61,19 @@ type Init struct {
 	// SuspendDataMax limits cmi.suspend_data in characters; 0 means
 	// DefaultSuspendDataMax.
 	SuspendDataMax int `json:"suspendDataMax,omitempty"`
+}
+
+// ObjectiveInit is one objective the LMS puts in cmi.objectives (2004). Nil
+// or "" fields are left as they are.
+type ObjectiveInit struct {
+	ID          string   `json:"id"`
+	Success     string   `json:"success,omitempty"`    // passed, failed
+	Completion  string   `json:"completion,omitempty"` // completed, incomplete
+	ScoreScaled *float64 `json:"scaled,omitempty"`
+	Raw         *float64 `json:"raw,omitempty"`
+	Min         *float64 `json:"min,omitempty"`
+	Max         *float64 `json:"max,omitempty"`
+	Progress    *float64 `json:"progress,omitempty"`
 }
 
 // LMSComment is one of cmi.comments_from_lms.
@@ -162,6 +182,10 @@ func pick(v Version, a, b string) string {
 }
 
 // applyInit writes the LMS-owned values, validating each against the table.
+// maxObjectiveID bounds an objective id the LMS puts in cmi.objectives
+// (the SPM of long_identifier_type).
+const maxObjectiveID = 4000
+
 func (s *State) applyInit(m *dataModel, in Init, fresh bool) error {
 	v := s.Version
 	put := func(name, value string) error {
@@ -176,6 +200,17 @@ func (s *State) applyInit(m *dataModel, in Init, fresh bool) error {
 			if !(err.kind == kRange && !r.el.typ.Numeric) {
 				return fmt.Errorf("cmi: init: %s = %q: %s", name, clip(value), err.diag)
 			}
+		}
+		s.Values[name] = value
+		return nil
+	}
+	// An objective's id comes from the manifest, where the import
+	// normalised it (trimmed, %-escapes decoded): it is taken as written
+	// even where it is not a well-formed URI ("ob j 1", ADL OB-12a), so
+	// that the SCO finds the objective the manifest names.
+	putID := func(name, value string) error {
+		if value == "" || len(value) > maxObjectiveID {
+			return fmt.Errorf("cmi: init: %s = %q: an objective id has 1 to %d characters", name, clip(value), maxObjectiveID)
 		}
 		s.Values[name] = value
 		return nil
@@ -240,7 +275,10 @@ func (s *State) applyInit(m *dataModel, in Init, fresh bool) error {
 		if in.ScaledPassingScore != nil {
 			add(put("cmi.scaled_passing_score", formatFloat(*in.ScaledPassingScore)))
 		}
-		if in.MaxTimeAllowed != nil {
+		switch {
+		case in.MaxTimeAllowedText != "":
+			add(put("cmi.max_time_allowed", in.MaxTimeAllowedText))
+		case in.MaxTimeAllowed != nil:
 			add(put("cmi.max_time_allowed", FormatDuration(*in.MaxTimeAllowed)))
 		}
 		if in.TimeLimitAction != "" {
@@ -263,8 +301,29 @@ func (s *State) applyInit(m *dataModel, in Init, fresh bool) error {
 		for _, id := range in.ObjectiveIDs {
 			if !s.hasObjective(id) {
 				n := s.Counts["cmi.objectives"]
-				add(put("cmi.objectives."+strconv.Itoa(n)+".id", id))
+				add(putID("cmi.objectives."+strconv.Itoa(n)+".id", id))
 				s.Counts["cmi.objectives"] = n + 1
+			}
+		}
+		for _, o := range in.Objectives {
+			n := s.objectiveIndex(o.ID)
+			if n < 0 {
+				n = s.Counts["cmi.objectives"]
+				add(putID("cmi.objectives."+strconv.Itoa(n)+".id", o.ID))
+				s.Counts["cmi.objectives"] = n + 1
+			}
+			p := "cmi.objectives." + strconv.Itoa(n) + "."
+			if o.Success != "" {
+				add(put(p+"success_status", o.Success))
+			}
+			if o.Completion != "" {
+				add(put(p+"completion_status", o.Completion))
+			}
+			for name, v := range map[string]*float64{"score.scaled": o.ScoreScaled, "score.raw": o.Raw, "score.min": o.Min,
+				"score.max": o.Max, "progress_measure": o.Progress} {
+				if v != nil {
+					add(put(p+name, formatFloat(*v)))
+				}
 			}
 		}
 		// Shared data is global to the learner and course: the LMS's copy is
@@ -290,13 +349,15 @@ func (s *State) applyInit(m *dataModel, in Init, fresh bool) error {
 	return errors.Join(errs...)
 }
 
-func (s *State) hasObjective(id string) bool {
+func (s *State) hasObjective(id string) bool { return s.objectiveIndex(id) >= 0 }
+
+func (s *State) objectiveIndex(id string) int {
 	for i := range s.Counts["cmi.objectives"] {
 		if s.Values["cmi.objectives."+strconv.Itoa(i)+".id"] == id {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // clearCollection removes a collection's records and their values.

@@ -51,7 +51,8 @@ func TestNewStateRejectsInvalidInit(t *testing.T) {
 		{"scaled passing score", V2004, Init{LearnerID: "a", ScaledPassingScore: &big}, "cmi.scaled_passing_score"},
 		{"mastery score", V12, Init{LearnerID: "a", MasteryScore: &neg}, "mastery_score"},
 		{"time limit action", V2004, Init{LearnerID: "a", TimeLimitAction: "stop"}, "cmi.time_limit_action"},
-		{"objective id", V2004, Init{LearnerID: "a", ObjectiveIDs: []string{"bad id"}}, "cmi.objectives.0.id"},
+		{"empty objective id", V2004, Init{LearnerID: "a", ObjectiveIDs: []string{""}}, "cmi.objectives.0.id"},
+		{"objective id too long", V2004, Init{LearnerID: "a", Objectives: []ObjectiveInit{{ID: strings.Repeat("x", maxObjectiveID+1)}}}, "cmi.objectives.0.id"},
 		{"preference", V2004, Init{LearnerID: "a", Preferences: map[string]string{"audio_level": "-1"}}, "audio_level"},
 		{"unknown preference", V2004, Init{LearnerID: "a", Preferences: map[string]string{"volume": "1"}}, "volume"},
 		{"shared data id", V2004, Init{LearnerID: "a", SharedData: []SharedData{{ID: ""}}}, "adl.data.0.id"},
@@ -60,6 +61,23 @@ func TestNewStateRejectsInvalidInit(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: NewState error %v, want one mentioning %q", c.name, err, c.want)
 		}
+	}
+}
+
+// TestObjectiveIDsAsTheManifestWroteThem: the manifest's objective ids
+// reach cmi.objectives as written (after the import's normalisation),
+// also where they are not well-formed URIs; up to the SPM.
+func TestObjectiveIDsAsTheManifestWroteThem(t *testing.T) {
+	long := strings.Repeat("x", maxObjectiveID)
+	st, err := NewState(V2004, Init{LearnerID: "a", ObjectiveIDs: []string{"ob j 1"}, Objectives: []ObjectiveInit{{ID: long}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Values["cmi.objectives.0.id"]; got != "ob j 1" {
+		t.Errorf("cmi.objectives.0.id = %q", got)
+	}
+	if got := st.Values["cmi.objectives.1.id"]; got != long {
+		t.Errorf("cmi.objectives.1.id has %d characters", len(got))
 	}
 }
 

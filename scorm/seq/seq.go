@@ -74,6 +74,12 @@ type Validity struct {
 	Continue bool
 	Previous bool
 	Choice   map[string]bool // activity ID -> may be chosen now
+	Jump     map[string]bool // activity ID -> may be jumped to now (SCORM 2004 4th edition)
+	// The requests that end or leave the current activity.
+	Exit, ExitAll, Abandon, AbandonAll, SuspendAll bool
+	// Items says, per activity, whether the outline offers it and why
+	// not; nil for engines that only know Choice.
+	Items map[string]Item
 }
 
 // ErrNotAllowed means the request is not valid now; the player stays where it is.
@@ -212,6 +218,7 @@ func (f *Flow) Valid(current string) Validity {
 	if cur >= 0 {
 		v.Continue = true // continuing past the last activity ends the course
 		v.Previous = f.step(cur, -1) != nil
+		v.Exit, v.ExitAll, v.Abandon, v.AbandonAll, v.SuspendAll = true, true, true, true, true
 	}
 	for id, a := range f.byID {
 		if a.Launchable {

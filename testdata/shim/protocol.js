@@ -30,7 +30,10 @@ async function runProtocol(states) {
   const seqs = (log) => log.map((r) => r.seq);
   const make = (version, transport, more) => LecternRuntime.create({
     schema: schemas[version], state: JSON.parse(JSON.stringify(states[version])), transport,
-    token: "tok", url: "/rt/commit", storage: memoryStorage(), timing: false, ...more });
+    token: "tok", url: "/rt/commit", timing: false, ...more });
+  // Sealed storage: KEY is this course's key, OTHER another course's.
+  const KEY = "ab".repeat(32), OTHER = "cd".repeat(32);
+  const vaultOf = (storage, key = KEY) => LecternRuntime.sealedStore(storage, key);
 
   { // Batches keep their order and sequence numbers; the ack's nav answers request_valid.
     const navs = [], terms = [];
@@ -84,19 +87,20 @@ async function runProtocol(states) {
 
   { // A commit the server cannot take fails with 391 and is sent again, first, with the same seq.
     let down = true;
-    const storage = memoryStorage();
+    const vault = await vaultOf(memoryStorage());
     const tr = fake((b) => (down ? { status: 503, body: {} } : ok(b)));
-    const s = make("2004", tr, { storage });
+    const s = make("2004", tr, { vault, id: "w" });
     const api = s.api;
     api.Initialize("");
     api.SetValue("cmi.location", "a");
     check("retry: Commit while the server is down", [api.Commit(""), api.GetLastError()], ["false", "391"]);
-    check("retry: batch stored", JSON.parse(storage.getItem("lectern:pending:tok")).map((b) => b.seq), [1]);
+    const stored = await vault.read("w");
+    check("retry: batch stored", stored.map((b) => b.seq), [1]);
     api.SetValue("cmi.location", "b");
     down = false;
     check("retry: Commit once it is back", [api.Commit(""), api.GetLastError()], ["true", "0"]);
     check("retry: seqs", seqs(tr.log), [1, 1, 2]);
-    check("retry: storage emptied", storage.getItem("lectern:pending:tok"), null);
+    check("retry: storage emptied", await vault.read("w"), null);
   }
 
   { // A network error (the synchronous request throws) fails the Commit, and keepalive takes the batch.
@@ -136,9 +140,9 @@ async function runProtocol(states) {
 
   { // Superseded: from then on SetValue, Commit and Terminate fail with 391.
     const fatal = [];
-    const storage = memoryStorage();
+    const storage = memoryStorage(), vault = await vaultOf(storage);
     const tr = fake(() => ({ status: 409, body: { error: "Taken over.", code: 391, reason: "superseded" } }));
-    const s = make("2004", tr, { storage, onFatal: (m) => fatal.push(m) });
+    const s = make("2004", tr, { vault, onFatal: (m) => fatal.push(m) });
     const api = s.api;
     api.Initialize("");
     api.SetValue("cmi.location", "a");
@@ -149,6 +153,7 @@ async function runProtocol(states) {
     check("superseded: GetValue still answers", [api.GetValue("cmi.location"), api.GetLastError()], ["a", "0"]);
     check("superseded: Commit again", [api.Commit(""), api.GetLastError()], ["false", "391"]);
     check("superseded: Terminate", [api.Terminate(""), api.GetLastError()], ["false", "391"]);
+    await vault.settled();
     check("superseded: one request, nothing kept", [tr.log.length, storage.length], [1, 0]);
     check("superseded: reported once", fatal.length, 1);
     const api12 = make("1.2", fake(() => ({ status: 409, body: { reason: "superseded" } }))).api;
@@ -158,36 +163,49 @@ async function runProtocol(states) {
     check("superseded 1.2: LMSSetValue", [api12.LMSSetValue("cmi.core.lesson_location", "b"), api12.LMSGetLastError()], ["false", "101"]);
   }
 
-  { // Pending batches survive in localStorage and are replayed first, in order, for every token.
+  { // Pending batches survive in localStorage sealed, and the next load of the course replays them first, in order.
     localStorage.clear();
-    const dead = make("2004", fake(() => ({ status: 0, body: {} })), { storage: localStorage, token: "old" });
+    const vault = await vaultOf(localStorage);
+    const dead = make("2004", fake(() => ({ status: 0, body: {} })), { vault, id: "old", token: "old" });
     dead.api.Initialize("");
     dead.api.SetValue("cmi.location", "a");
     dead.api.Commit("");
     dead.api.SetValue("cmi.location", "b");
     dead.api.Terminate("");
-    check("recover: both batches stored", JSON.parse(localStorage.getItem("lectern:pending:old")).map((b) => [b.seq, b.terminate]),
-      [[1, false], [2, true]]);
-    localStorage.setItem("lectern:pending:other", JSON.stringify([{ token: "other", seq: 4, changes: [], terminate: false }]));
+    check("recover: both batches stored", (await vault.read("old")).map((b) => [b.seq, b.terminate]), [[1, false], [2, true]]);
+    const raw = localStorage.getItem("lectern:sealed:old") || "";
+    check("recover: sealed, neither token nor values readable", [raw !== "", /old|cmi|location/.test(raw + atob(raw))], [true, false]);
+    await vault.write("other", [{ token: "other", seq: 4, changes: [], terminate: false }]);
+    // Another course's batches, and a forged entry: never sent, left alone.
+    const foreign = await vaultOf(localStorage, OTHER);
+    await foreign.write("foreign", [{ token: "f", seq: 1, changes: [{ element: "cmi.location", value: "z" }], terminate: false }]);
+    const forged = btoa(String.fromCharCode(...new Uint8Array(40)));
+    localStorage.setItem("lectern:sealed:forged", forged);
     localStorage.setItem("unrelated", "x");
     const down = fake(() => ({ status: 502, body: {} }));
-    await LecternRuntime.recover({ storage: localStorage, transport: down, url: "/rt/commit" });
-    check("recover: server down keeps everything", [localStorage.getItem("lectern:pending:old") !== null,
-      localStorage.getItem("lectern:pending:other") !== null], [true, true]);
+    await LecternRuntime.recover({ vault, transport: down, url: "/rt/commit" });
+    check("recover: server down keeps everything", [(await vault.read("old")) !== null, (await vault.read("other")) !== null], [true, true]);
     const up = fake((b) => (b.token === "other" ? { status: 410, body: { error: "expired" } } : ok(b)));
-    await LecternRuntime.recover({ storage: localStorage, transport: up, url: "/rt/commit" });
+    await LecternRuntime.recover({ vault, transport: up, url: "/rt/commit" });
     check("recover: old batches in order", up.log.filter((r) => r.token === "old").map((r) => [r.seq, r.terminate, r.changes]),
       [[1, false, [{ element: "cmi.location", value: "a" }]], [2, true, [{ element: "cmi.location", value: "b" }]]]);
-    check("recover: acknowledged and expired batches removed", [localStorage.getItem("lectern:pending:old"),
-      localStorage.getItem("lectern:pending:other"), localStorage.getItem("unrelated")], [null, null, "x"]);
-    localStorage.setItem("lectern:pending:r", JSON.stringify([{ token: "r", seq: 1, changes: [
-      { element: "cmi.location", value: "a" }, { element: "cmi.exit", value: "bad" }], terminate: true }]));
+    check("recover: acknowledged and expired batches removed", [localStorage.getItem("lectern:sealed:old"),
+      localStorage.getItem("lectern:sealed:other"), localStorage.getItem("unrelated")], [null, null, "x"]);
+    check("recover: another course's and forged entries neither sent nor touched", [up.log.some((r) => r.token === "f"),
+      (await foreign.read("foreign")).length, localStorage.getItem("lectern:sealed:forged")], [false, 1, forged]);
+    await vault.write("r", [{ token: "r", seq: 1, changes: [
+      { element: "cmi.location", value: "a" }, { element: "cmi.exit", value: "bad" }], terminate: true }]);
     const picky = fake((b) => (b.changes.some((c) => c.element === "cmi.exit")
       ? { status: 422, body: { element: "cmi.exit", code: 406 } } : ok(b)));
-    await LecternRuntime.recover({ storage: localStorage, transport: picky, url: "/rt/commit" });
+    await LecternRuntime.recover({ vault, transport: picky, url: "/rt/commit" });
     check("recover: refused value dropped, rest saved", picky.log.map((r) => r.changes.length), [2, 1]);
-    check("recover: done", localStorage.getItem("lectern:pending:r"), null);
-    localStorage.removeItem("unrelated");
+    check("recover: done", localStorage.getItem("lectern:sealed:r"), null);
+    // An earlier Lectern's plain batches are sent once and removed.
+    localStorage.setItem("lectern:pending:p", JSON.stringify([{ token: "p", seq: 3, changes: [], terminate: false }]));
+    const plain = fake(ok);
+    await LecternRuntime.recoverPlain({ storage: localStorage, transport: plain, url: "/rt/commit" });
+    check("recover plain: sent and removed", [plain.log.map((r) => [r.token, r.seq]), localStorage.getItem("lectern:pending:p")], [[["p", 3]], null]);
+    localStorage.clear();
   }
 
   { // Autocommit: debounced after SetValue, at the latest after maxWait, with backoff on failure.
@@ -237,8 +255,8 @@ async function runProtocol(states) {
 
   { // Page dismissal: keepalive, and what a SCO does in its unload handler leaves as one batch.
     const tr = fake(ok);
-    const storage = memoryStorage();
-    const s = make("1.2", tr, { storage });
+    const storage = memoryStorage(), vault = await vaultOf(storage);
+    const s = make("1.2", tr, { vault, id: "h" });
     const api = s.api;
     api.LMSInitialize("");
     api.LMSSetValue("cmi.core.lesson_location", "p1");
@@ -248,11 +266,11 @@ async function runProtocol(states) {
     api.LMSSetValue("cmi.core.exit", "suspend");
     check("hide: LMSCommit answers at once", api.LMSCommit(""), "true");
     check("hide: LMSFinish answers at once", api.LMSFinish(""), "true");
-    check("hide: stored before the task ends", JSON.parse(storage.getItem("lectern:pending:tok") || "[]").length, 1);
     await tick();
     check("hide: one terminating batch", tr.log.map((r) => [r.seq, r.mode, r.terminate, r.changes.length]),
       [[1, "keepalive", false, 1], [2, "keepalive", true, 2]]);
-    check("hide: acknowledged", storage.getItem("lectern:pending:tok"), null);
+    await vault.settled();
+    check("hide: acknowledged, nothing stored", [await vault.read("h"), storage.length], [null, 0]);
     check("hide: after LMSFinish", [api.LMSGetValue("cmi.core.lesson_location"), api.LMSGetLastError()], ["", "301"]);
   }
   return { failures, checks };
