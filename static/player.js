@@ -1,17 +1,67 @@
 // The player page (LMS origin): sends the learner's navigation to the player
 // frame on the content origin and shows where the learner is. It trusts
-// messages only from that frame.
+// messages only from that frame. It also runs the page itself: the outline
+// toggle (remembered per course), full screen, the skip links, and the
+// question before a control ends a session the content has not finished.
 "use strict";
 (() => {
   const player = document.getElementById("player");
-  const frame = document.getElementById("player-frame");
-  if (!player || !frame) return;
+  if (!player) return;
+  const $ = (id) => document.getElementById(id);
+  const frame = $("player-frame");
+  const status = $("player-status");
+  const single = "single" in player.dataset;
+  const review = "review" in player.dataset;
+
+  // Outline: closed by default for a one-SCO course and on narrow screens;
+  // the learner's choice is remembered per course.
+  const toggle = $("outline-toggle");
+  const outlineKey = "lectern:outline:" + player.dataset.course;
+  const remembered = (() => { try { return localStorage.getItem(outlineKey); } catch (_) { return null; } })();
+  const narrow = () => matchMedia("(max-width:60rem)").matches;
+  function showOutline(open, remember) {
+    player.classList.toggle("outline-closed", !open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (remember) try { localStorage.setItem(outlineKey, open ? "open" : "closed"); } catch (_) { /* private mode */ }
+  }
+  showOutline(remembered ? remembered === "open" : !single && !narrow(), false);
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    showOutline(open, true);
+    if (open) { const b = $("player-outline").querySelector("a, button:not(:disabled)"); if (b) b.focus(); }
+  });
+
+  // Skip links: from the outline to the content or the controls.
+  document.querySelectorAll("[data-skip]").forEach((a) => a.addEventListener("click", (e) => {
+    e.preventDefault();
+    if (a.dataset.skip === "frame" && frame) frame.focus();
+    else $("player-controls").focus(); // the group: Tab goes on to its first control
+  }));
+
+  // Full screen: the whole player (bar and frame), so the controls stay.
+  const fs = $("fullscreen-toggle");
+  if (document.fullscreenEnabled && player.requestFullscreen) {
+    fs.hidden = false;
+    fs.addEventListener("click", () => {
+      if (document.fullscreenElement) document.exitFullscreen();
+      else player.requestFullscreen().catch(() => { status.textContent = "Full screen is not available here."; });
+    });
+    document.addEventListener("fullscreenchange", () => {
+      const on = document.fullscreenElement === player;
+      fs.setAttribute("aria-pressed", String(on));
+      fs.querySelector(".bar-label").textContent = on ? " Leave full screen" : " Full screen";
+    });
+  }
+
+  if (!frame) return;
   const contentOrigin = new URL(player.dataset.contentOrigin).origin;
-  const status = document.getElementById("player-status");
   const controls = document.querySelectorAll("[data-nav]");
   const choices = document.querySelectorAll("[data-nav-choice]");
   const hidden = JSON.parse(player.dataset.hideLmsUi || "{}") || {};
   let busy = false;
+  // What the running SCO has reported: {completion, success}.
+  let progress = {};
+  const finished = () => review || progress.completion === "completed" || progress.success === "passed" || progress.success === "failed";
 
   function send(request) {
     if (busy) return;
@@ -20,9 +70,62 @@
     frame.contentWindow.postMessage({ type: "lectern:nav", request }, contentOrigin);
   }
 
-  controls.forEach((b) => b.addEventListener("click", () => send({ kind: b.dataset.nav })));
+  // ask shows the question before a request that would end the session
+  // while the content has not reported completion. The answer is "go",
+  // "save" (save and leave instead) or "stay".
+  const dialog = $("player-confirm");
+  function ask(title, text, goLabel, offerSave) {
+    return new Promise((resolve) => {
+      $("confirm-h").textContent = title;
+      $("confirm-text").textContent = text;
+      $("confirm-go").textContent = goLabel;
+      $("confirm-go").hidden = !goLabel;
+      $("confirm-save").hidden = !offerSave;
+      $("confirm-save").classList.toggle("secondary", !!goLabel);
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue || "stay"), { once: true });
+      dialog.showModal();
+    });
+  }
+  const unfinished = "You have not finished this course yet.";
+  async function request(kind) {
+    if (busy) return;
+    if (finished()) return send({ kind: kind === "exit-course" ? "exitAll" : kind });
+    let answer = "go";
+    switch (kind) {
+      case "exit-course": // a one-SCO course's Exit: leaving keeps the place
+        answer = await ask("Leave the course?", unfinished + " Your progress is saved: you can continue where you left off.", "", true);
+        break;
+      case "exitAll":
+        answer = await ask("Finish the course now?", unfinished + " If you finish now, your result is what you have done so far. Save and leave to continue later.", "Finish now", true);
+        break;
+      case "abandon":
+        answer = await ask("Abandon this part?", "What you did in this part since you opened it is not kept.", "Abandon this part", false);
+        break;
+      case "continue":
+        if (!lastItem()) break;
+        answer = await ask("Go on past the last part?", unfinished + " Going on from the last part closes the course for now: you can open it again to finish it.", "Go on", true);
+        break;
+    }
+    if (answer === "go") send({ kind: kind === "exit-course" ? "exitAll" : kind });
+    else if (answer === "save") send({ kind: "suspendAll" });
+  }
+  // lastItem: the running item is the last one the outline shows.
+  function lastItem() {
+    const leaves = [...choices].filter((b) => !b.closest("[hidden]") && !b.parentElement.querySelector("ul"));
+    return leaves.length > 0 && leaves[leaves.length - 1].dataset.navChoice === player.dataset.current;
+  }
+
+  controls.forEach((b) => b.addEventListener("click", () => request(b.dataset.nav)));
+  document.querySelectorAll("[data-exit]").forEach((b) => b.addEventListener("click", () => request("exit-course")));
   showCurrent(player.dataset.current);
   choices.forEach((b) => b.addEventListener("click", () => send({ kind: "choice", target: b.dataset.navChoice })));
+
+  function setStatus(b, word) {
+    b.dataset.status = word || "";
+    const t = b.querySelector(".status-text");
+    if (t) t.textContent = word ? ` (${word})` : "";
+  }
 
   function showNav(nav) {
     if (!nav) return;
@@ -31,8 +134,28 @@
       if (b.dataset.nav === "previous") b.disabled = !nav.previous;
     });
     choices.forEach((b) => {
-      b.disabled = !(nav.choice && nav.choice[b.dataset.navChoice]);
+      const id = b.dataset.navChoice;
+      b.disabled = !(nav.choice && nav.choice[id]);
+      // SCORM 2004: why an item cannot be chosen, whether it is hidden,
+      // and its status icon.
+      if (nav.why) {
+        const why = (!b.disabled && "") || nav.why[id] || "";
+        b.title = why;
+        b.parentElement.title = why;
+      }
+      if (nav.hidden) b.parentElement.hidden = !!nav.hidden[id];
+      if (nav.status) setStatus(b, nav.status[id]);
     });
+  }
+
+  // showProgress records what the running SCO reported and shows it on
+  // its outline item.
+  function showProgress(p) {
+    progress = p || {};
+    const word = progress.success === "passed" || progress.success === "failed" ? progress.success
+      : progress.completion === "completed" ? "completed" : progress.completion === "incomplete" ? "incomplete" : "";
+    const b = [...choices].find((c) => c.dataset.navChoice === player.dataset.current);
+    if (b && word) setStatus(b, word);
   }
 
   // showCurrent marks the running item and hides the controls its package
@@ -56,13 +179,40 @@
         status.textContent = "";
         showCurrent(msg.item && msg.item.id);
         showNav(msg.nav);
+        showProgress(msg.progress);
         break;
       case "lectern:nav-state":
         showNav(msg.nav);
         break;
+      case "lectern:progress":
+        showProgress(msg.progress);
+        break;
+      case "lectern:terminated":
+        // The content ended its session without asking for anything next.
+        // A one-SCO course has nothing else: it ends (or, unfinished, is
+        // saved to continue), and the end page follows.
+        if (single && !busy) send({ kind: finished() ? "exitAll" : "suspendAll" });
+        else if (!busy) status.textContent = "This part is finished. Choose what to do next.";
+        break;
+      case "lectern:idle":
+        busy = false;
+        status.textContent = "Choose what to do next from the course outline.";
+        showCurrent("");
+        showNav(msg.nav);
+        if (toggle.getAttribute("aria-expanded") !== "true") showOutline(true, false);
+        break;
       case "lectern:end":
         status.textContent = msg.suspended ? "Your progress is saved." : "You have left the course.";
-        window.location.assign("/");
+        // An LTI window has no Lectern sign-in to go home to: it shows its
+        // own end page. Otherwise the course's end page.
+        if ($("player-exit")) $("player-exit").submit();
+        else window.location.assign(player.dataset.result || "/");
+        break;
+      case "lectern:ended":
+        // The launch ended as this page loaded (a reload of a SCO that
+        // finished on unload): open the course again, which resumes it.
+        if (player.dataset.relaunch) window.location.replace(player.dataset.relaunch);
+        else { busy = false; status.textContent = msg.message || "This session has ended."; }
         break;
       case "lectern:error":
         busy = false;
