@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path"
@@ -24,9 +25,12 @@ type loginForm struct {
 // readyz says whether this instance can serve: the store's migrations are
 // current and a real write succeeds (rolled back). 503 otherwise; the
 // reason goes to the log, not to the anonymous caller.
-func (s *Server) readyz(c echo.Context) error {
-	if err := s.store.Ready(c.Request().Context()); err != nil {
-		s.log.Error("not ready", "err", err)
+// Both listeners answer it, so that a proxy can check each backend.
+func (s *Server) readyz(c echo.Context) error { return readiness(c, s.store, s.log) }
+
+func readiness(c echo.Context, st *store.Store, log *slog.Logger) error {
+	if err := st.Ready(c.Request().Context()); err != nil {
+		log.Error("not ready", "err", err)
 		return c.String(http.StatusServiceUnavailable, "not ready")
 	}
 	return c.String(http.StatusOK, "ready")

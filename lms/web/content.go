@@ -101,6 +101,7 @@ func NewContent(opt ContentOptions, rt *runtime.Service, st *store.Store, log *s
 func (cs *ContentServer) routeTable() []Route {
 	return []Route{
 		{http.MethodGet, "/healthz", Public, func(c echo.Context) error { return c.String(http.StatusOK, "ok") }},
+		{http.MethodGet, "/readyz", Public, func(c echo.Context) error { return readiness(c, cs.store, cs.log) }},
 		{http.MethodGet, "/static/:version/*", Public, cs.static},
 		{http.MethodGet, "/player/:token", Runtime, cs.player},
 		{http.MethodGet, "/c/:token/*", Runtime, cs.content},

@@ -299,3 +299,31 @@ func TestNavigateOverHTTP(t *testing.T) {
 		t.Errorf("a malformed request was accepted: %d", r.status)
 	}
 }
+
+// TestContentReadyz: the content origin answers /readyz as the LMS origin
+// does, so that a proxy can check both backends of an instance: 200 while
+// the database can be written, 503 (with no reason given to the anonymous
+// caller) once it cannot.
+func TestContentReadyz(t *testing.T) {
+	ce := newContentEnv(t)
+	get := func(path string) response {
+		t.Helper()
+		resp, err := http.Get(ce.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return response{resp.StatusCode, resp.Header, string(b)}
+	}
+	if r := get("/readyz"); r.status != http.StatusOK || r.body != "ready" {
+		t.Errorf("/readyz: %d %q, want 200 ready", r.status, r.body)
+	}
+	if r := get("/healthz"); r.status != http.StatusOK {
+		t.Errorf("/healthz: %d", r.status)
+	}
+	ce.st.Close()
+	if r := get("/readyz"); r.status != http.StatusServiceUnavailable || r.body != "not ready" {
+		t.Errorf("/readyz without a database: %d %q, want 503 not ready", r.status, r.body)
+	}
+}
