@@ -5,14 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The run-time commit is Lectern's hot path. It runs on database/sql with
-// statements prepared once on the single writer connection (GORM would
-// prepare them again in every transaction), in plain SQL that SQLite and
+// statements prepared once on the writer (GORM would prepare them again in
+// every transaction), in plain SQL that SQLite and
 // PostgreSQL both accept (a PostgreSQL store rebinds ? to $n).
 
 // CommitRequest is one batch of changes from a launch.
@@ -169,14 +172,39 @@ func (s *Store) startCommitter() error {
 		}
 		s.commits = make(chan *commitJob, maxGroup)
 		s.committerDone = make(chan struct{})
-		go s.committer(w)
+		// SQLite has one writer connection: one committer. PostgreSQL
+		// runs transactions side by side, and a committer spends most of
+		// its time waiting for the server's answers, so several share the
+		// queue there (the launch row lock orders commits of one launch).
+		n := 1
+		if s.pg {
+			n = pgCommitters
+		}
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.committer(w)
+			}()
+		}
+		go func() {
+			wg.Wait()
+			close(s.committerDone)
+		}()
 	})
 	return s.committerErr
 }
 
-// committer is the single writer of commits.
+// pgCommitters is how many committers apply commit groups at once on
+// PostgreSQL, each in its own transaction on its own connection (of the
+// pool's 16).
+const pgCommitters = 4
+
+// committer applies the queued commits, a group per transaction. It is the
+// single writer of commits on SQLite; on PostgreSQL it is one of
+// pgCommitters.
 func (s *Store) committer(w *sql.DB) {
-	defer close(s.committerDone)
 	batch := make([]*commitJob, 0, maxGroup)
 	for {
 		select {
@@ -243,6 +271,13 @@ func (s *Store) applyGroup(w *sql.DB, batch []*commitJob) {
 // applyGroupOnce applies a batch in one transaction and records each job's
 // outcome (without completing the jobs).
 func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
+	if s.pg {
+		// Lock the launch rows in one order, the same in every group of
+		// every instance, so that two groups never wait for each other
+		// in a circle. The sort is stable: commits of one launch keep
+		// their order.
+		slices.SortStableFunc(batch, func(a, b *commitJob) int { return strings.Compare(a.req.TokenHash, b.req.TokenHash) })
+	}
 	err := func() error {
 		ctx := context.Background()
 		tx, err := w.BeginTx(ctx, nil)
