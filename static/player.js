@@ -143,7 +143,7 @@
         b.title = why;
         b.parentElement.title = why;
       }
-      if (nav.hidden) b.parentElement.hidden = !!nav.hidden[id];
+      if (nav.hidden) b.hidden = !!nav.hidden[id]; // the button only: an invisible item's children still show
       if (nav.status) setStatus(b, nav.status[id]);
     });
   }
