@@ -163,11 +163,14 @@ func TestManagerJourney(t *testing.T) {
 			// Reminders, after a confirmation page.
 			if err := chromedp.Do(boss, chromedp.Navigate(lec.URL+"/manage"),
 				chromedp.Click(chromedp.CSS(`form[action$="/remind"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`button[name="confirm"], form button`))); err != nil {
+				// The confirmation page's own form: a selector the page
+				// before also matches would let the next click land on a
+				// document that is going away.
+				chromedp.WaitVisible(chromedp.CSS(`section.confirm form button[type=submit]`))); err != nil {
 				t.Fatal(err)
 			}
 			check(boss, "remind-confirm")
-			if err := chromedp.Do(boss, chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+			if err := chromedp.Do(boss, chromedp.Click(chromedp.CSS(`section.confirm form button[type=submit]`)),
 				chromedp.WaitVisible(chromedp.CSS(".ok"))); err != nil {
 				t.Fatal(err)
 			}
