@@ -138,12 +138,14 @@
       b.disabled = !(nav.choice && nav.choice[id]);
       // SCORM 2004: why an item cannot be chosen, whether it is hidden,
       // and its status icon.
+      if (nav.hidden) b.hidden = !!nav.hidden[id]; // the button only: an invisible item's children still show
       if (nav.why) {
         const why = (!b.disabled && "") || nav.why[id] || "";
         b.title = why;
-        b.parentElement.title = why;
+        // On the entry too, unless the button is hidden: then the entry
+        // holds only its children, and the reason is not theirs.
+        b.parentElement.title = b.hidden ? "" : why;
       }
-      if (nav.hidden) b.hidden = !!nav.hidden[id]; // the button only: an invisible item's children still show
       if (nav.status) setStatus(b, nav.status[id]);
     });
   }

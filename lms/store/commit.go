@@ -15,8 +15,8 @@ import (
 
 // The run-time commit is Lectern's hot path. It runs on database/sql with
 // statements prepared once on the writer (GORM would prepare them again in
-// every transaction), in plain SQL that SQLite and
-// PostgreSQL both accept (a PostgreSQL store rebinds ? to $n).
+// every transaction), in plain SQL that SQLite and PostgreSQL both accept (a
+// PostgreSQL store rebinds ? to $n).
 
 // CommitRequest is one batch of changes from a launch.
 type CommitRequest struct {
