@@ -15,12 +15,18 @@ import (
 // that names identifierref="r", and returns its activity tree.
 func build(t testing.TB, org string) (*Tree, []Warning) {
 	t.Helper()
+	return buildOrg(t, "", org)
+}
+
+// buildOrg is build with attributes on the <organization> element.
+func buildOrg(t testing.TB, attrs, org string) (*Tree, []Warning) {
+	t.Helper()
 	xml := `<?xml version="1.0"?>
 <manifest identifier="m" xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"
   xmlns:adlcp="http://www.adlnet.org/xsd/adlcp_v1p3" xmlns:adlseq="http://www.adlnet.org/xsd/adlseq_v1p3"
   xmlns:adlnav="http://www.adlnet.org/xsd/adlnav_v1p3" xmlns:imsss="http://www.imsglobal.org/xsd/imsss">
 <metadata><schema>ADL SCORM</schema><schemaversion>2004 4th Edition</schemaversion></metadata>
-<organizations default="org"><organization identifier="org"><title>Course</title>` + org + `</organization></organizations>
+<organizations default="org"><organization identifier="org" ` + attrs + `><title>Course</title>` + org + `</organization></organizations>
 <resources><resource identifier="r" type="webcontent" adlcp:scormType="sco" href="sco.html"><file href="sco.html"/></resource></resources>
 </manifest>`
 	p, err := scorm.Parse([]byte(xml))
@@ -420,6 +426,48 @@ func TestGlobalObjectivesAcrossTrees(t *testing.T) {
 	}
 	if st := other.StatusOf("b"); st.Success != "passed" || st.Completion != "completed" {
 		t.Errorf("reader's status %+v", st)
+	}
+}
+
+// TestRetryOfTheCourseScopesGlobals: with objectivesGlobalToSystem="false"
+// global objectives belong to one attempt on the activity tree, so a retry
+// of the root (a post-condition rule) starts them unknown, as ADL's RU-13d
+// expects; shared across the system, they carry over into the retry.
+func TestRetryOfTheCourseScopesGlobals(t *testing.T) {
+	// The intro is skipped once the quiz has a result; the quiz writes
+	// its result to g and ends the course's attempt; the course reads g and
+	// is retried while g is not satisfied.
+	org := item("intro", sq(`<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition referencedObjective="o" condition="objectiveStatusKnown"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule></imsss:sequencingRules>`+
+		`<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="o"><imsss:mapInfo targetObjectiveID="g"/></imsss:objective></imsss:objectives>`)) +
+		item("quiz", sq(`<imsss:sequencingRules><imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="exitParent"/></imsss:postConditionRule></imsss:sequencingRules>`+
+			`<imsss:objectives><imsss:primaryObjective/><imsss:objective objectiveID="o"><imsss:mapInfo targetObjectiveID="g" readSatisfiedStatus="false" writeSatisfiedStatus="true"/></imsss:objective></imsss:objectives>`)) +
+		sq(`<imsss:controlMode choice="false" flow="true"/><imsss:sequencingRules><imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition operator="not" condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="retry"/></imsss:postConditionRule></imsss:sequencingRules>`+
+			`<imsss:objectives><imsss:primaryObjective objectiveID="p"><imsss:mapInfo targetObjectiveID="g"/></imsss:primaryObjective></imsss:objectives>`)
+	for _, tc := range []struct {
+		attrs, retried string
+	}{
+		{`adlseq:objectivesGlobalToSystem="false"`, "intro"}, // g is unknown again: the intro is not skipped
+		{`adlseq:objectivesGlobalToSystem="true"`, "quiz"},   // g still says failed: the intro is skipped
+	} {
+		tr, warns := buildOrg(t, tc.attrs, org)
+		if len(warns) > 0 {
+			t.Fatal(warns)
+		}
+		if got := nav(t, tr, Start, ""); got != "intro" {
+			t.Fatalf("%s: start delivered %q", tc.attrs, got)
+		}
+		if got := nav(t, tr, Continue, ""); got != "quiz" {
+			t.Fatalf("%s: continue delivered %q", tc.attrs, got)
+		}
+		if err := tr.Report("quiz", Report{Completion: "completed", Objectives: []ReportObjective{{ID: "o", Success: "failed"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := nav(t, tr, Continue, ""); got != tc.retried {
+			t.Errorf("%s: the retry delivered %q, want %q", tc.attrs, got, tc.retried)
+		}
+		if g := tr.Globals()["g"]; g.ProgressStatus != (tc.retried == "quiz") {
+			t.Errorf("%s: after the retry g = %+v", tc.attrs, g)
+		}
 	}
 }
 

@@ -443,6 +443,15 @@ func (t *Tree) sequencing(kind string, target *Node) (deliver *Node, end bool, e
 		if s := t.s(cur); s.Active || s.Suspended {
 			return nil, false, refuse("SB.2.10-2", "the current activity is still running")
 		}
+		if cur == t.Root && !t.globalToSystem {
+			// Global objectives scoped to the attempt on the activity
+			// tree (objectivesGlobalToSystem="false") belong to the
+			// attempt that has just ended: the retry's rules, and the
+			// new attempt, see them unknown.
+			for _, g := range t.globals {
+				*g = Objective{}
+			}
+		}
 		if !cur.IsLeaf() {
 			ok, next, _, err := t.flow(cur, forward, true, false)
 			if !ok {

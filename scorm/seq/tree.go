@@ -113,8 +113,12 @@ type Tree struct {
 	// Globals are the shared global objectives by target id; the caller
 	// scopes them (the learner's across the system, or this attempt's).
 	globals map[string]*Objective
-	ended   bool // the sequencing session ended
-	rolling bool // rollup is evaluating children's conditions (stale information is unknown)
+	// globalToSystem is the organization's objectivesGlobalToSystem:
+	// false scopes global objectives to one attempt on the root, so a
+	// new attempt on the root (a retry) starts them afresh.
+	globalToSystem bool
+	ended          bool // the sequencing session ended
+	rolling        bool // rollup is evaluating children's conditions (stale information is unknown)
 	// readers are, by global objective target, the parents of the
 	// activities whose maps read it: a write rolls them up too.
 	readers map[string][]*Node
@@ -130,7 +134,8 @@ type Warning string
 // sequencing get the defaults; seed fixes the random selection and
 // ordering so that a stored tree replays the same way.
 func Build(org *scorm.Organization, seed uint64) (*Tree, []Warning) {
-	t := &Tree{byID: map[string]*Node{}, globals: map[string]*Objective{}, seed: seed}
+	t := &Tree{byID: map[string]*Node{}, globals: map[string]*Objective{}, seed: seed,
+		globalToSystem: org.ObjectivesGlobalToSystem}
 	var warns []Warning
 	warn := func(f string, a ...any) { warns = append(warns, Warning(fmt.Sprintf(f, a...))) }
 	root := &Node{ID: org.Identifier, Title: org.Title, Visible: true, Def: org.Sequencing}
