@@ -86,12 +86,20 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 	defer live.mu.Unlock()
 
 	var pre *applied
+	var ahead *seqResult
 	if live.state != nil && live.seq == req.Seq-1 {
 		pre = applyChanges(live.state.Clone(), req)
+		if pre.err == nil && live.tree != nil {
+			// The sequencing work too, on the tree this launch's last
+			// commit left; the writer takes it when the stored tree is
+			// still that one.
+			ahead, _ = reportSeq(&seqState{tree: live.tree.Clone(), attemptID: live.attemptID, userID: live.userID, loaded: live.treeRaw},
+				live.activity, pre.state, pre.up)
+		}
 	}
 	made := live.raw // the stored state pre was made from
 	var done *applied
-	var tree *seq.Tree // the attempt's tree after this commit, when it changed
+	var seqDone *seqResult // the sequencing work the commit wrote
 	res, err := s.Store.ApplyCommit(ctx, store.CommitRequest{
 		TokenHash:       hash,
 		Seq:             req.Seq,
@@ -126,12 +134,20 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 			return done.up, done.journal, done.err
 		},
 		Sequence: func(l *store.Launch, up *store.ScoUpdate, raw []byte) (*store.SeqWrite, error) {
+			seqDone = nil
 			if done == nil || done.state == nil {
 				return nil, nil
 			}
-			w, tr, err := s.commitSeq(ctx, l, done.state, up, raw)
-			tree = tr
-			return w, err
+			if ahead != nil && done == pre && bytes.Equal(raw, ahead.from) {
+				seqDone = ahead
+				return ahead.w, nil
+			}
+			r, err := s.commitSeq(ctx, l, done.state, up, raw)
+			if err != nil || r == nil {
+				return nil, err
+			}
+			seqDone = r
+			return r.w, nil
 		},
 	}, s.LaunchTTL, s.rollupOfAttempt)
 	var over *store.AttemptBudgetError
@@ -149,33 +165,61 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if !res.Duplicate && done != nil && done.up != nil {
-		live.seq, live.state, live.raw = res.Launch.Seq, done.state, done.up.State
+	if res.Duplicate || done == nil || done.up == nil {
+		return &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}, nil
 	}
-	ack := &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}
-	if tree != nil && !res.Duplicate {
-		nav := navTree(tree)
+	live.seq, live.state, live.raw = res.Launch.Seq, done.state, done.up.State
+	live.tree = nil
+	if seqDone != nil && seqDone.reusable {
+		live.tree, live.treeRaw, live.activity = seqDone.tree, seqDone.stored(), seqDone.activity
+		live.attemptID, live.userID = res.Launch.AttemptID, res.Launch.UserID
+	}
+	ack := &Ack{Seq: res.Launch.Seq}
+	if seqDone != nil && seqDone.changed {
+		nav := navTree(seqDone.tree)
 		ack.Nav = &nav
 	}
 	return ack, nil
 }
 
+// seqResult is a commit's sequencing work: what the SCO's data did to its
+// activity and the attempt's tree.
+type seqResult struct {
+	from     []byte // the stored tree the work was done on
+	w        *store.SeqWrite
+	tree     *seq.Tree // the tree after the commit
+	activity string    // the SCO's activity
+	changed  bool      // the tree or a global objective changed
+	// reusable: the tree reads no global objectives, so the next commit
+	// of the launch may do its work on this tree before it queues (the
+	// writer checks that the stored tree is still this one).
+	reusable bool
+}
+
+// stored is the tree as stored after the commit.
+func (r *seqResult) stored() []byte {
+	if r.w.Tree != nil {
+		return r.w.Tree
+	}
+	return r.from
+}
+
 // commitSeq reports a SCO's committed data to its activity, inside the
-// commit's transaction: raw is the stored tree. It returns what to write
-// and, when the tree changed, the tree (for the new navigation validity).
-func (s *Service) commitSeq(ctx context.Context, l *store.Launch, st *cmi.State, up *store.ScoUpdate, raw []byte) (*store.SeqWrite, *seq.Tree, error) {
+// commit's transaction: raw is the stored tree. It returns nil for a
+// course that is not sequenced.
+func (s *Service) commitSeq(ctx context.Context, l *store.Launch, st *cmi.State, up *store.ScoUpdate, raw []byte) (*seqResult, error) {
 	v, err := s.versionOf(ctx, l.VersionID)
 	if err != nil || !sequenced(v) {
-		return nil, nil, err
+		return nil, err
 	}
 	items := s.itemsOf(l.VersionID)
 	it := itemByID(items, l.ItemID)
 	if it == nil {
-		return nil, nil, fmt.Errorf("runtime: launch names item %d: %w", l.ItemID, store.ErrNotFound)
+		return nil, fmt.Errorf("runtime: launch names item %d: %w", l.ItemID, store.ErrNotFound)
 	}
 	tr, pkg, err := s.buildTree(v, l.AttemptID, raw)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ss := &seqState{tree: tr, attemptID: l.AttemptID, userID: l.UserID, loaded: raw}
 	if !pkg.DefaultOrg.ObjectivesGlobalToSystem {
@@ -186,32 +230,37 @@ func (s *Service) commitSeq(ctx context.Context, l *store.Launch, st *cmi.State,
 			// A test launch keeps even global objectives to itself.
 			a, err := s.Store.AttemptByID(ctx, l.AttemptID)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if a.Test {
 				ss.scope = l.AttemptID
 			}
 		}
 		if ss.globals, err = s.Store.GlobalObjectives(ctx, l.UserID, ss.scope); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := setGlobals(tr, ss.globals); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
-	if err := tr.Report(it.Identifier, reportOf(st, up)); err != nil {
-		return nil, nil, err
+	return reportSeq(ss, it.Identifier, st, up)
+}
+
+// reportSeq reports the SCO's data to its activity in ss's tree and
+// returns what to write.
+func reportSeq(ss *seqState, activity string, st *cmi.State, up *store.ScoUpdate) (*seqResult, error) {
+	tr := ss.tree
+	if err := tr.Report(activity, reportOf(st, up)); err != nil {
+		return nil, err
 	}
 	w, err := ss.write()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	sum := summaryOf(tr)
 	w.Summary = &sum
-	if w.Tree == nil && len(w.Globals) == 0 {
-		return w, nil, nil
-	}
-	return w, tr, nil
+	return &seqResult{from: ss.loaded, w: w, tree: tr, activity: activity,
+		changed: w.Tree != nil || len(w.Globals) > 0, reusable: len(tr.GlobalIDs()) == 0}, nil
 }
 
 // versionOf returns a course version, read once (versions never change).
@@ -293,6 +342,15 @@ type live struct {
 	used    time.Time
 	stateID uint // the SCO's row
 	single  bool // the course has one SCO: its row is the attempt's roll-up
+	// The attempt's activity tree after this launch's last commit and
+	// its stored bytes (SCORM 2004; nil when unknown or when the tree
+	// reads global objectives), the SCO's activity, the attempt and
+	// learner: a commit does its sequencing work on a copy before it
+	// queues, and the writer checks the stored tree against treeRaw.
+	tree              *seq.Tree
+	treeRaw           []byte
+	activity          string
+	attemptID, userID uint
 }
 
 // maxLive bounds the launches kept in memory; the oldest go first.
@@ -336,6 +394,7 @@ func (s *Service) remember(hash string, seq int64, st *cmi.State, raw []byte, st
 	l := s.liveState(hash)
 	l.mu.Lock()
 	l.seq, l.state, l.raw, l.stateID, l.single = seq, st.Clone(), raw, stateID, single
+	l.tree, l.treeRaw = nil, nil
 	l.mu.Unlock()
 }
 

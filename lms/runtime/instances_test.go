@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -297,4 +298,52 @@ func storetestServer() string {
 		v = store.DefaultTestPostgres
 	}
 	return v
+}
+
+// TestStaleTreeNeverApplied: a commit of a SCORM 2004 course does its
+// sequencing work before it queues, on the activity tree its launch's last
+// commit left; the writer takes that work only when the stored tree is
+// still that tree. Here the stored tree is put back to what it was before
+// the launch's first commit (as another instance's navigation or commit
+// would change it); the next commit must report to the stored tree, so the
+// activity's completion, which the SCO reported in the first commit, is
+// recorded again, not lost.
+func TestStaleTreeNeverApplied(t *testing.T) {
+	e := newEnv(t, "player-multi2004")
+	token, _ := e.launch()
+	at, err := e.st.LatestAttempt(e.ctx, e.user.ID, e.cours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := func() []byte {
+		t.Helper()
+		raw, err := e.st.SeqTreeOf(e.ctx, at.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	commit := func(seq int64, kv ...string) {
+		t.Helper()
+		if _, err := e.rt.Commit(e.ctx, runtime.CommitRequest{Token: token, Seq: seq, Changes: changes(kv...)}); err != nil {
+			t.Fatalf("commit %d: %v", seq, err)
+		}
+	}
+	before := tree()
+	commit(1, "cmi.completion_status", "completed", "cmi.success_status", "passed")
+	reported := tree()
+	if bytes.Equal(before, reported) {
+		t.Fatal("the first commit did not change the tree")
+	}
+	commit(2, "cmi.location", "p2") // the launch's memory now holds the tree
+	if got := tree(); !bytes.Equal(got, reported) {
+		t.Fatalf("a commit that reports nothing new changed the tree:\n%s\n%s", reported, got)
+	}
+	if err := e.st.SaveSeq(e.ctx, &store.SeqWrite{AttemptID: at.ID, UserID: e.user.ID, Tree: before}); err != nil {
+		t.Fatal(err)
+	}
+	commit(3, "cmi.location", "p3")
+	if got := tree(); !bytes.Equal(got, reported) {
+		t.Errorf("after the stored tree went back, the commit left it\n%s\nwant (the SCO's data reported again)\n%s", got, reported)
+	}
 }

@@ -133,6 +133,14 @@ func (t *Tree) Report(id string, r Report) error {
 	return nil
 }
 
+// Clone returns a copy of t with state of its own; the structure built
+// from the manifest, which never changes, is shared.
+func (t *Tree) Clone() *Tree {
+	c := *t
+	c.restore(t.save())
+	return &c
+}
+
 func deref(f *float64) float64 {
 	if f == nil {
 		return 0
