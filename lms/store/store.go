@@ -47,6 +47,11 @@ type Store struct {
 	closing       chan struct{}
 	closeOnce     sync.Once
 
+	// SQLite: the background checkpointer (checkpoint.go) and how many
+	// checkpoints it has run.
+	checkpointDone chan struct{}
+	checkpoints    atomic.Int64
+
 	// launchGen counts the launches ended here (terminated, superseded,
 	// ended by a deactivation, swept): the content origin keeps a launch's
 	// folder for a minute and looks again once this number moves.
@@ -192,7 +197,8 @@ func OpenSQLite(path string) (*Store, error) {
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 	}
-	db, err := gorm.Open(sqlite.Open("file:"+path+"?"+q.Encode()), gcfg)
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := gorm.Open(sqlite.Open(dsn), gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -203,6 +209,13 @@ func OpenSQLite(path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
+	// The writer leaves checkpoints to the checkpointer (checkpoint.go).
+	// Should its connection ever be opened again, it checkpoints itself,
+	// as SQLite does by default.
+	if _, err := w.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	s := &Store{db: db, rdb: db, now: func() time.Time { return time.Now().UTC() }, closing: make(chan struct{}),
 		commitRetries: DefaultCommitRetries}
 	// The schema must exist before read-only connections open.
@@ -222,6 +235,10 @@ func OpenSQLite(path string) (*Store, error) {
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8)
 	}
+	if err := s.startCheckpointer(dsn, gcfg); err != nil {
+		s.Close()
+		return nil, err
+	}
 	// A database that cannot be written (a read-only file or folder) would
 	// answer every sign-in and commit with an error: refuse it now.
 	if err := s.Ready(context.Background()); err != nil {
@@ -236,6 +253,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	if s.committerDone != nil {
 		<-s.committerDone
+	}
+	if s.checkpointDone != nil {
+		<-s.checkpointDone
 	}
 	var errs []error
 	for _, g := range []*gorm.DB{s.rdb, s.db} {
