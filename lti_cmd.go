@@ -229,6 +229,7 @@ func benchLTI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	flags.IntVar(&o.TermLearners, "learners", 1000, "learners launching at the start of term")
 	flags.DurationVar(&o.TermWindow, "window", 60*time.Second, "within this time")
 	flags.IntVar(&o.Scores, "scores", 10000, "scores queued while the platform is down")
+	db := flags.String("db", "", "the server's database: a postgres:// URL (default: SQLite in a temporary data folder); its tables must be empty")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -241,7 +242,7 @@ func benchLTI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer os.RemoveAll(dir)
 	cfg := lms.DefaultConfig()
-	cfg.DataDir, cfg.LogLevel = dir, "error"
+	cfg.DataDir, cfg.LogLevel, cfg.DB = dir, "error", *db
 	if cfg.Addr, err = loopbackAddr(); err != nil {
 		return err
 	}
@@ -289,8 +290,12 @@ func benchLTI(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	// One address stands for a whole platform of learners here: lift the
 	// per-client connection cap. Failed grade posts are retried after 500 ms.
-	srv := exec.CommandContext(ctx, exe, "serve", "--data", dir, "--addr", cfg.Addr, "--content-addr", cfg.ContentAddr,
-		"--log-level", "error", "--max-conns-per-client", "100000", "--lti-retry-base", "500ms", "--lti-outbox-interval", "1s")
+	serve := []string{"serve", "--data", dir, "--addr", cfg.Addr, "--content-addr", cfg.ContentAddr,
+		"--log-level", "error", "--max-conns-per-client", "100000", "--lti-retry-base", "500ms", "--lti-outbox-interval", "1s"}
+	if *db != "" {
+		serve = append(serve, "--db", *db)
+	}
+	srv := exec.CommandContext(ctx, exe, serve...)
 	srv.Stdout, srv.Stderr = io.Discard, stderr
 	if err := srv.Start(); err != nil {
 		return err

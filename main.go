@@ -58,7 +58,7 @@ Usage:
       [--to YYYY-MM-DD] [--format csv|xlsx|json] [-o FILE]
   lectern report (--course ID | --learner EMAIL) [--format csv|xlsx|json] [-o FILE]
   lectern bench commit [--learners 64] [--duration 20s] [--target CONTENT-URL --data DIR [--db URL]]
-  lectern bench lti [--concurrency 64] [--duration 20s] [--learners 1000] [--window 60s] [--scores 10000]
+  lectern bench lti [--concurrency 64] [--duration 20s] [--learners 1000] [--window 60s] [--scores 10000] [--db postgres://...]
   lectern lti platform add --issuer URL --client-id ID --deployment ID [--deployment ID ...]
       --auth-url URL --token-url URL --jwks-url URL [--name NAME] [--keep name,email|none]
   lectern lti platform list [--json]

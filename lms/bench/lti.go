@@ -59,7 +59,10 @@ grade outbox: %d scores queued while the platform was down; %d delivered %v afte
 		r.Queued, r.Drained, r.DrainTime.Round(10*time.Millisecond), r.Duplicates, r.Missing)
 }
 
-var playerToken = regexp.MustCompile(`src="([^"]+)/player/([A-Za-z0-9_-]+)"`)
+// playerToken finds the content frame's address in the player page: the
+// content origin and the launch token (then, after #, the key the frame
+// seals its unsent data with).
+var playerToken = regexp.MustCompile(`src="([^"]+)/player/([A-Za-z0-9_-]+)(?:#[^"]*)?"`)
 
 // launchOne runs one learner's launch and returns the player's content URL
 // and launch token.
@@ -75,7 +78,7 @@ func launchOne(ctx context.Context, o LTIOptions, n int, resource string) (strin
 	}
 	m := playerToken.FindStringSubmatch(pg.Body)
 	if pg.Status != http.StatusOK || m == nil {
-		return "", "", fmt.Errorf("launch: HTTP %d without the player", pg.Status)
+		return "", "", fmt.Errorf("launch: HTTP %d without the player (page %q)", pg.Status, pageTitle(pg.Body))
 	}
 	return m[1], m[2], nil
 }
@@ -274,4 +277,11 @@ func passQuiz(ctx context.Context, content, token string, i int) error {
 // BenchCourse writes the benchmark's one-SCO SCORM 2004 package.
 func BenchCourse(path string) error {
 	return writeZip(path, map[string]string{"imsmanifest.xml": manifest, "index.html": "<p>quiz</p>"})
+}
+
+// pageTitle is what a page's <title> says, for an error message.
+func pageTitle(body string) string {
+	_, t, _ := strings.Cut(body, "<title>")
+	t, _, _ = strings.Cut(t, "</title>")
+	return strings.TrimSpace(t)
 }

@@ -426,7 +426,25 @@ func SyntheticEmail(handle string) string { return strings.ToLower(handle) + "@l
 // context and its group, the placement, the learner's membership, enrolment
 // and gradebook link, and the window's session. Repeating a launch creates
 // nothing new.
+//
+// Launches of one context arrive together (a class following a link): on
+// PostgreSQL two transactions can both find no group, placement or user and
+// both create it; the second fails on the unique index. Nothing of it was
+// written, and the row it wanted now exists: it runs again and finds it.
 func (s *Store) ApplyLTILaunch(ctx context.Context, in *LTILaunchInput) (*LTILaunchResult, error) {
+	for try := 0; ; try++ {
+		out, err := s.applyLTILaunch(ctx, in)
+		if !errors.Is(err, gorm.ErrDuplicatedKey) || try == ltiLaunchRetries {
+			return out, err
+		}
+	}
+}
+
+// ltiLaunchRetries is how many times a launch that lost a race to create a
+// row runs again (each race needs one).
+const ltiLaunchRetries = 3
+
+func (s *Store) applyLTILaunch(ctx context.Context, in *LTILaunchInput) (*LTILaunchResult, error) {
 	out := &LTILaunchResult{}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.now()
