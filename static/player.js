@@ -62,25 +62,6 @@
   // What the running SCO has reported: {completion, success}.
   let progress = {};
   const finished = () => review || progress.completion === "completed" || progress.success === "passed" || progress.success === "failed";
-  const done = (word) => word === "completed" || word === "passed" || word === "failed";
-  // The course's rolled-up status as the server last reported it (SCORM
-  // 2004: the root activity's, whose rules may finish a course without
-  // every part), "" when it reports none.
-  let course = "";
-  // courseFinished: the whole course is done, not only the running part:
-  // its rolled-up status says so, or (SCORM 1.2, which reports none) every
-  // part the outline shows is done, the running one as it last reported.
-  function courseFinished() {
-    if (review || single) return finished();
-    if (course) return done(course) || (finished() && onlyOneLeft());
-    return leaves().every((b) => b.dataset.navChoice === player.dataset.current ? finished() : done(b.dataset.status));
-  }
-  // onlyOneLeft: the running part is the only one not done yet (its result
-  // may not have reached the server's roll-up yet).
-  function onlyOneLeft() {
-    return leaves().every((b) => b.dataset.navChoice === player.dataset.current || done(b.dataset.status));
-  }
-  const leaves = () => [...choices].filter((b) => !b.closest("[hidden]") && !b.parentElement.querySelector("ul"));
 
   function send(request) {
     if (busy) return;
@@ -109,7 +90,7 @@
   const unfinished = "You have not finished this course yet.";
   async function request(kind) {
     if (busy) return;
-    if (kind === "abandon" ? finished() : courseFinished()) return send({ kind: kind === "exit-course" ? "exitAll" : kind });
+    if (finished()) return send({ kind: kind === "exit-course" ? "exitAll" : kind });
     let answer = "go";
     switch (kind) {
       case "exit-course": // a one-SCO course's Exit: leaving keeps the place
@@ -131,8 +112,8 @@
   }
   // lastItem: the running item is the last one the outline shows.
   function lastItem() {
-    const all = leaves();
-    return all.length > 0 && all[all.length - 1].dataset.navChoice === player.dataset.current;
+    const leaves = [...choices].filter((b) => !b.closest("[hidden]") && !b.parentElement.querySelector("ul"));
+    return leaves.length > 0 && leaves[leaves.length - 1].dataset.navChoice === player.dataset.current;
   }
 
   controls.forEach((b) => b.addEventListener("click", () => request(b.dataset.nav)));
@@ -148,7 +129,6 @@
 
   function showNav(nav) {
     if (!nav) return;
-    if (nav.course !== undefined) course = nav.course;
     controls.forEach((b) => {
       if (b.dataset.nav === "continue") b.disabled = !nav.continue;
       if (b.dataset.nav === "previous") b.disabled = !nav.previous;

@@ -114,10 +114,6 @@ type Nav struct {
 	Why    map[string]string `json:"why,omitempty"`
 	Hidden map[string]bool   `json:"hidden,omitempty"`
 	Status map[string]string `json:"status,omitempty"`
-	// Course is the course's rolled-up status (SCORM 2004: the root
-	// activity's) in the outline's words, "" before anything is known: the
-	// player asks before ending a course that is not finished.
-	Course string `json:"course"`
 }
 
 // Open finds or starts the learner's attempt on a course, decides which item
@@ -408,7 +404,6 @@ func navTree(tr *seq.Tree) Nav {
 			n.Status[id] = st
 		}
 	}
-	n.Course = statusIcon(tr.StatusOf(tr.Root.ID))
 	return n
 }
 
