@@ -194,6 +194,78 @@ func TestGolfPreOrPostTest(t *testing.T) {
 	})
 }
 
+// TestGolfRandomTestAttemptLimit plays Rustici's "random test" golf
+// example: once the four lessons are done, the post test delivers one of
+// four hidden tests in a random order; a failed test is retried as a new
+// attempt of the post test, and its attempt limit of two ends the course
+// after the second failure: completed and failed, with no third test.
+func TestGolfRandomTestAttemptLimit(t *testing.T) {
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	lec := startLectern(t)
+	id := lec.importZip(t, filepath.Join(corpus, "scorm2004v3-golf-sequencing-random-test.zip"))
+	u := lec.learner(t, "twice@example.org")
+	ctx := browser.New(t, 3*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	g := golfPlayer{t: t, ctx: ctx}
+	lessons := []string{"playing_item", "etuqiette_item", "handicapping_item", "havingfun_item"}
+	for _, lesson := range lessons {
+		g.waitCurrent(lesson)
+		if g.enabled("posttest_item") {
+			t.Errorf("on %s, the post test is open before every lesson is done", lesson)
+		}
+		g.readToEnd()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	isTest := func(id string) bool { return strings.HasPrefix(id, "test_") }
+	g.waitRunning("a test", isTest)
+	g.answerQuiz(false)
+	if a := lec.latestAttempt(t, u, id); a.Completion == "completed" {
+		t.Errorf("after one failed test of two allowed, the attempt is %s/%s", a.Completion, a.Success)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
+		t.Fatal(err)
+	}
+	// The post test starts its second attempt: a test again (the same one
+	// or another, the order is drawn anew), with a fresh page.
+	g.waitRunning("the second test", isTest)
+	browser.Screenshot(t, ctx, "golf-randomtest-second-try")
+	g.answerQuiz(false)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(".course-end"))); err != nil {
+		t.Fatalf("no end page after the second failed test: %v", err)
+	}
+	end, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".course-end")))
+	if !strings.Contains(end, "You did not pass") || strings.Contains(end, "Download your certificate") {
+		t.Errorf("the end page says %q, want a failed course without a certificate", end)
+	}
+	browser.Screenshot(t, ctx, "golf-randomtest-end")
+	a := lec.latestAttempt(t, u, id)
+	if a.Completion != "completed" || a.Success != "failed" {
+		t.Errorf("the attempt is %s/%s, want completed/failed (the attempt limit is reached)", a.Completion, a.Success)
+	}
+	rows, err := lec.app.Store.ScoStates(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := 0
+	for _, r := range rows {
+		sessions += r.Sessions
+	}
+	if sessions != len(lessons)+2 {
+		t.Errorf("%d deliveries, want %d: each lesson once and two tests", sessions, len(lessons)+2)
+	}
+}
+
 // latestAttempt reads the learner's latest attempt at a course.
 func (r *running) latestAttempt(t *testing.T, u *store.User, course uint) store.Attempt {
 	t.Helper()
@@ -217,9 +289,16 @@ type golfPlayer struct {
 // waitCurrent waits until the player runs the activity id.
 func (g golfPlayer) waitCurrent(id string) {
 	g.t.Helper()
-	waitFor(g.t, "the player to run "+id, 20*time.Second, func() bool {
+	g.waitRunning(id, func(v string) bool { return v == id })
+}
+
+// waitRunning waits until the player runs an activity that ok accepts, in
+// a freshly loaded SCO frame.
+func (g golfPlayer) waitRunning(what string, ok func(id string) bool) {
+	g.t.Helper()
+	waitFor(g.t, "the player to run "+what, 20*time.Second, func() bool {
 		v, _ := chromedp.Run(g.ctx, chromedp.Evaluate[string](`document.getElementById("player").dataset.current`))
-		return v == id
+		return ok(v)
 	})
 	scoFrame(g.t, g.ctx)
 }
@@ -263,11 +342,13 @@ func (g golfPlayer) readToEnd() {
 
 // answerQuiz answers the golf quiz in its page, every question right (the
 // choices the page marks as correct, the numbers it shows) or every one
-// wrong (a wrong choice, no number), and submits it.
+// wrong (a wrong choice, no number), and submits it. A page it answered
+// is marked, so a second call waits for the next test's page.
 func (g golfPlayer) answerQuiz(right bool) {
 	g.t.Helper()
 	expr := fmt.Sprintf(`(() => {
-		if (!document.getElementById("frmTest")) return false;
+		if (!document.getElementById("frmTest") || window.lecternAnswered) return false;
+		window.lecternAnswered = true;
 		const right = %t;
 		for (const q of document.querySelectorAll(".question")) {
 			const good = q.querySelector(".correctAnswer input");
