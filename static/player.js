@@ -62,6 +62,45 @@
   // What the running SCO has reported: {completion, success}.
   let progress = {};
   const finished = () => review || progress.completion === "completed" || progress.success === "passed" || progress.success === "failed";
+  // The course's rolled-up status as the server last sent it (SCORM 2004:
+  // the root activity's, whose rules may finish a course without every
+  // part, or not with every part); null for SCORM 1.2.
+  let course = null;
+  const done = (word) => word === "completed" || word === "passed" || word === "failed";
+  // courseFinished: the whole course is done, not only the part on screen.
+  // SCORM 1.2 has no roll-up: every part the outline shows is done, the
+  // running one as it last reported.
+  function courseFinished() {
+    if (review || single) return finished();
+    if (course) return course.completion === "completed" || course.success === "passed";
+    return leaves().every((b) => b.dataset.navChoice === player.dataset.current ? finished() : done(b.dataset.status));
+  }
+  // leaves: the outline's items without a visible item inside (a cluster
+  // whose children are all hidden is one part to the learner).
+  const shown = (b) => !b.closest("[hidden]");
+  const leaves = () => [...choices].filter((b) => shown(b) &&
+    ![...b.parentElement.querySelectorAll("[data-nav-choice]")].some((c) => c !== b && shown(c)));
+  // questionFor says whether a control should ask before it ends the
+  // session.
+  function questionFor(kind) {
+    switch (kind) {
+      case "abandon": return !finished();
+      case "exit-course": case "exitAll": return !courseFinished();
+      case "continue": return lastItem() && !courseFinished();
+    }
+    return false;
+  }
+  // refresh has the frame send what the SCO has set so far and resolves
+  // once the server's answer (with the course's new status) is in, or
+  // after a few seconds without one.
+  let refreshed = null;
+  function refresh() {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { refreshed = null; resolve(); }, 6000);
+      refreshed = () => { clearTimeout(timer); refreshed = null; resolve(); };
+      frame.contentWindow.postMessage({ type: "lectern:flush" }, contentOrigin);
+    });
+  }
 
   function send(request) {
     if (busy) return;
@@ -90,7 +129,16 @@
   const unfinished = "You have not finished this course yet.";
   async function request(kind) {
     if (busy) return;
-    if (finished()) return send({ kind: kind === "exit-course" ? "exitAll" : kind });
+    if (questionFor(kind) && course && kind !== "abandon") {
+      // The course's status may not hold what the SCO set since its last
+      // commit: the rules decide with it before the learner is asked.
+      busy = true;
+      status.textContent = "Saving…";
+      await refresh();
+      busy = false;
+      status.textContent = "";
+    }
+    if (!questionFor(kind)) return send({ kind: kind === "exit-course" ? "exitAll" : kind });
     let answer = "go";
     switch (kind) {
       case "exit-course": // a one-SCO course's Exit: leaving keeps the place
@@ -102,8 +150,7 @@
       case "abandon":
         answer = await ask("Abandon this part?", "What you did in this part since you opened it is not kept.", "Abandon this part", false);
         break;
-      case "continue":
-        if (!lastItem()) break;
+      case "continue": // from the last part
         answer = await ask("Go on past the last part?", unfinished + " Going on from the last part closes the course for now: you can open it again to finish it.", "Go on", true);
         break;
     }
@@ -112,8 +159,8 @@
   }
   // lastItem: the running item is the last one the outline shows.
   function lastItem() {
-    const leaves = [...choices].filter((b) => !b.closest("[hidden]") && !b.parentElement.querySelector("ul"));
-    return leaves.length > 0 && leaves[leaves.length - 1].dataset.navChoice === player.dataset.current;
+    const all = leaves();
+    return all.length > 0 && all[all.length - 1].dataset.navChoice === player.dataset.current;
   }
 
   controls.forEach((b) => b.addEventListener("click", () => request(b.dataset.nav)));
@@ -129,6 +176,7 @@
 
   function showNav(nav) {
     if (!nav) return;
+    if (nav.course) course = nav.course;
     controls.forEach((b) => {
       if (b.dataset.nav === "continue") b.disabled = !nav.continue;
       if (b.dataset.nav === "previous") b.disabled = !nav.previous;
@@ -185,6 +233,10 @@
         break;
       case "lectern:nav-state":
         showNav(msg.nav);
+        break;
+      case "lectern:flushed":
+        showNav(msg.nav);
+        if (refreshed) refreshed();
         break;
       case "lectern:progress":
         showProgress(msg.progress);

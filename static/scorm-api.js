@@ -731,6 +731,7 @@
     let draft = []; // changes accepted since the last batch
     let queue = []; // formed batches not yet acknowledged, in seq order
     let lastSeq = opts.seq || 0;
+    let navSeq = lastSeq; // the batch whose answer gave the navigation state
     let dead = ""; // why this window can no longer save (superseded, expired, …)
     let pumping = false, retryDelay = 0;
     let debounceTimer = 0, maxTimer = 0, retryTimer = 0;
@@ -797,9 +798,14 @@
     // Answers for batches already settled by another path are ignored.
     function handle(batch, sent, res) {
       const out = outcome(res);
-      if (out === "ok" && res.body.nav && JSON.stringify(res.body.nav) !== JSON.stringify(nav)) {
-        nav = res.body.nav;
-        if (opts.onNav) opts.onNav(nav);
+      // The navigation state of a later batch wins: the answer to an
+      // earlier one (a keepalive request that was overtaken) may come last.
+      if (out === "ok" && res.body.nav && batch.seq > navSeq) {
+        navSeq = batch.seq;
+        if (JSON.stringify(res.body.nav) !== JSON.stringify(nav)) {
+          nav = res.body.nav;
+          if (opts.onNav) opts.onNav(nav);
+        }
       }
       if (out === "fatal") {
         die(res.body.reason === "superseded" ? SUPERSEDED : res.body.error || `The server refused the commit (${res.status}).`);
@@ -1276,6 +1282,15 @@
     addEventListener("message", (e) => {
       if (e.origin !== cfg.lmsOrigin || e.source !== window.parent) return;
       const d = e.data;
+      if (d && d.type === "lectern:flush") {
+        // The player is about to ask whether to end the course: it needs
+        // the course's status with what the SCO has set so far, as a
+        // Commit would send it.
+        const answer = (ok) => post({ type: "lectern:flushed", ok, nav });
+        if (!session || navigating) answer(false);
+        else session.flush(5000).then(answer, () => answer(false));
+        return;
+      }
       if (!d || d.type !== "lectern:nav" || !d.request || typeof d.request.kind !== "string") return;
       // A request the server already said it refuses does not unload the SCO.
       if (navValid(nav, d.request.kind, d.request.target) === "false") {

@@ -114,6 +114,17 @@ type Nav struct {
 	Why    map[string]string `json:"why,omitempty"`
 	Hidden map[string]bool   `json:"hidden,omitempty"`
 	Status map[string]string `json:"status,omitempty"`
+	// Course is the course's rolled-up status (SCORM 2004: the root
+	// activity's): the player asks before ending a course its rules have
+	// not finished, whatever the part on screen says.
+	Course *Progress `json:"course,omitempty"`
+}
+
+// Progress is a completion and success status pair, as SCORM 2004 words
+// them ("unknown" when nothing is known).
+type Progress struct {
+	Completion string `json:"completion"`
+	Success    string `json:"success"`
 }
 
 // Open finds or starts the learner's attempt on a course, decides which item
@@ -404,6 +415,8 @@ func navTree(tr *seq.Tree) Nav {
 			n.Status[id] = st
 		}
 	}
+	root := tr.StatusOf(tr.Root.ID)
+	n.Course = &Progress{Completion: root.Completion, Success: root.Success}
 	return n
 }
 

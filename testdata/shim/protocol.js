@@ -63,6 +63,27 @@ async function runProtocol(states) {
     check("order: nothing pending", s.pending(), []);
   }
 
+  { // A late answer to an earlier batch (an async request that a Commit
+    // overtook) does not bring back the navigation state it carried.
+    const navs = [];
+    let release;
+    const late = new Promise((r) => { release = r; });
+    const tr = fake((b, mode) => mode === "sync"
+      ? { status: 200, body: { seq: b.seq, nav: { continue: true } } }
+      : late.then(() => ({ status: 200, body: { seq: b.seq, nav: { continue: false } } })));
+    const s = make("2004", tr, { onNav: (n) => navs.push(n) });
+    const api = s.api;
+    api.Initialize("");
+    api.SetValue("cmi.location", "p1");
+    s.hidden(); // sends batch 1 asynchronously; its answer waits
+    api.SetValue("cmi.location", "p2");
+    check("late: Commit", api.Commit(""), "true");
+    release();
+    await sleep(10);
+    check("late: requests", tr.log.map((r) => [r.seq, r.mode === "sync"]), [[1, false], [1, true], [2, true]]);
+    check("late: navigation state from the last batch", [navs, api.GetValue("adl.nav.request_valid.continue")], [[{ continue: true }], "true"]);
+  }
+
   { // Many changes become several batches within the server's limits.
     const tr = fake(ok);
     const api = make("2004", tr).api;

@@ -43,10 +43,17 @@ func inSCO(t *testing.T, ctx context.Context, f *chromedp.Node, expr string) {
 // (GET) shows the same.
 func endPage(t *testing.T, ctx context.Context, e *env, stage string) string {
 	t.Helper()
-	do(t, ctx, stage+": end page", chromedp.WaitVisible(css(".course-end [data-end-summary]")))
-	if p := eval[string](t, ctx, `location.pathname`); p != fmt.Sprintf("/courses/%d/result", e.course) {
-		t.Errorf("%s: the end of the course is at %s, want the end page", stage, p)
+	// Wait for the end page's address first: a wait for an element that
+	// starts on the player page may miss the navigation.
+	want, at := fmt.Sprintf("/courses/%d/result", e.course), ""
+	for deadline := time.Now().Add(30 * time.Second); at != want; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#player-confirm[open]") ? "a question is open: " + document.getElementById("confirm-text").textContent : "no question") + "; the status line says " + JSON.stringify((document.getElementById("player-status") || {}).textContent) `))
+			t.Fatalf("%s: the end of the course is at %s, want the end page %s (%s)", stage, at, want, state)
+		}
+		at, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState === "complete" ? location.pathname : ""`))
 	}
+	do(t, ctx, stage+": end page", chromedp.WaitVisible(css(".course-end [data-end-summary]")))
 	if n := eval[int](t, ctx, `document.querySelectorAll("#player-frame").length`); n != 0 {
 		t.Errorf("%s: the end page still holds the content frame", stage)
 	}
@@ -151,6 +158,50 @@ func TestNextOnLastPartAsksFirst(t *testing.T) {
 				t.Errorf("end page after going on unfinished %q", end)
 			}
 			shot(t, ctx, "multi2004-end-unfinished-"+vp.name)
+		})
+	}
+}
+
+// TestFinishAsksUntilTheWholeCourseIsDone: the question before ending the
+// course is about the course, not the running part. In a SCORM 2004 course
+// of two parts, with the first left unfinished and the second passed,
+// Finish and Next on the last part still ask (and Stay keeps the learner
+// there); once the first part is passed too, Finish ends the course at
+// once, passed. At both widths.
+func TestFinishAsksUntilTheWholeCourseIsDone(t *testing.T) {
+	for _, vp := range endWidths {
+		t.Run(vp.name, func(t *testing.T) {
+			e := start(t, "player-multi2004", 0)
+			ctx := e.open(t, vp.w, vp.h)
+			inPart(t, ctx, 1)
+			do(t, ctx, "next, the first part unfinished", chromedp.Click(css(`[data-nav="continue"]`)))
+			f := inPart(t, ctx, 2)
+			inSCO(t, ctx, f, `sco.pass(0.8)`)
+			for _, c := range []struct{ nav, says string }{
+				{"exitAll", "Finish the course now?"},
+				{"continue", "Go on past the last part?"},
+			} {
+				do(t, ctx, c.nav+" with the first part unfinished", chromedp.Click(css(`[data-nav="`+c.nav+`"]`)), chromedp.WaitVisible(css("#player-confirm[open]")))
+				if q := text(t, ctx, "#player-confirm"); !strings.Contains(q, c.says) || !strings.Contains(q, "not finished this course") {
+					t.Errorf("%s: the question says %q", c.nav, q)
+				}
+				if c.nav == "exitAll" {
+					shot(t, ctx, "multi2004-finish-question-part-left-"+vp.name)
+				}
+				do(t, ctx, "stay", chromedp.Click(css("#confirm-stay")), chromedp.WaitNotPresent(css("#player-confirm[open]")))
+				inSCO(t, ctx, f, `sco.part === "2"`)
+			}
+			if a, err := e.lec.App.Store.LatestAttempt(context.Background(), e.user.ID, e.course); err != nil || a.Closed {
+				t.Fatalf("after Stay the attempt is %+v %v, want open", a, err)
+			}
+			do(t, ctx, "previous", chromedp.Click(css(`[data-nav="previous"]`)))
+			f = inPart(t, ctx, 1)
+			inSCO(t, ctx, f, `sco.pass(0.9)`)
+			do(t, ctx, "finish, the whole course done", chromedp.Click(css(`[data-nav="exitAll"]`)))
+			end := endPage(t, ctx, e, vp.name)
+			if !strings.Contains(end, "You passed") {
+				t.Errorf("end page after finishing every part %q", end)
+			}
 		})
 	}
 }

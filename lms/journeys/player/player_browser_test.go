@@ -173,20 +173,28 @@ func checkOwnButtons(t *testing.T, ctx context.Context, w, h int64) {
 	}
 }
 
-// TestOneSCOCourseJourney: a learner opens a one-SCO course with a quiz
-// (two attempts allowed): only the content and Exit; Exit before finishing
-// asks and saves; the dashboard shows progress; the course resumes where
-// it was left; a failed quiz leads to the end page with the score and
-// another attempt; the second attempt passes and the content closes
-// itself: the end page shows the pass and the certificate, and says no
-// attempts are left; the dashboard shows "Passed with 85%" and the
-// certificate.
+// TestOneSCOCourseJourney, at desktop and phone width: a learner opens a
+// one-SCO course with a quiz (two attempts allowed): only the content and
+// Exit; Exit before finishing asks and saves; the dashboard shows progress;
+// the course resumes where it was left; a failed quiz leads to the end page
+// with the score and another attempt; the second attempt passes and the
+// content closes itself: the end page shows the pass and the certificate,
+// and says no attempts are left; the dashboard shows "Passed with 85%" and
+// the certificate.
 func TestOneSCOCourseJourney(t *testing.T) {
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"1200", 1200, 900}, {"phone", 390, 844}} {
+		t.Run(vp.name, func(t *testing.T) { oneSCOCourseJourney(t, vp.name, vp.w, vp.h) })
+	}
+}
+
+func oneSCOCourseJourney(t *testing.T, size string, w, h int64) {
 	e := start(t, "player-quiz2004", 2)
-	const w, h = 1200, 900
 	ctx := e.open(t, w, h)
 	sco(t, ctx)
-	shot(t, ctx, "one-sco-1200")
+	shot(t, ctx, "one-sco-"+size)
 
 	// Only the content and Exit: no Previous/Next of Lectern's.
 	if n := eval[int](t, ctx, `document.querySelectorAll("[data-nav]").length`); n != 0 {
@@ -204,8 +212,8 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	}
 	checkFrameFills(t, ctx, w, h, 50)
 	checkOwnButtons(t, ctx, w, h)
-	if r := frameRect(t, ctx); r.Width < 1170 || r.Height < 850 {
-		t.Errorf("the frame is %.0fx%.0f at 1200x900, want at least 1170x850", r.Width, r.Height)
+	if r := frameRect(t, ctx); r.Width < float64(w)-30 || r.Height < float64(h)-50 {
+		t.Errorf("the frame is %.0fx%.0f at %dx%d, want at least %dx%d", r.Width, r.Height, w, h, w-30, h-50)
 	}
 
 	// Page 2, then Exit: the question, "Stay" keeps the learner in.
@@ -214,7 +222,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if q := text(t, ctx, "#player-confirm"); !strings.Contains(q, "not finished") || !strings.Contains(q, "Save and leave") {
 		t.Errorf("the question says %q", q)
 	}
-	shot(t, ctx, "exit-question-1200")
+	shot(t, ctx, "exit-question-"+size)
 	do(t, ctx, "stay", chromedp.Click(css("#confirm-stay")), chromedp.WaitNotPresent(css("#player-confirm[open]")))
 	if n := eval[int](t, ctx, `location.pathname === "/courses/`+fmt.Sprint(e.course)+`/play" ? 1 : 0`); n != 1 {
 		t.Fatal("Stay left the player")
@@ -229,7 +237,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if s := text(t, ctx, ".next-steps"); !strings.Contains(s, "Continue the course") || strings.Contains(s, "Start a new attempt") {
 		t.Errorf("end page offers %q, want to continue", s)
 	}
-	shot(t, ctx, "end-saved-1200")
+	shot(t, ctx, "end-saved-"+size)
 	a, err := e.lec.App.Store.LatestAttempt(context.Background(), e.user.ID, e.course)
 	if err != nil || !a.Suspended || a.Closed {
 		t.Fatalf("after save and leave: %+v %v", a, err)
@@ -243,7 +251,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 			t.Errorf("dashboard card %q lacks %q", card, want)
 		}
 	}
-	shot(t, ctx, "dashboard-in-progress")
+	shot(t, ctx, "dashboard-in-progress-"+size)
 
 	// Resume: page 2 again. Fail the quiz; the outline shows it failed.
 	do(t, ctx, "resume", chromedp.Click(css(".cards a.button")))
@@ -254,7 +262,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if s := text(t, ctx, "#player-outline .choice"); !strings.Contains(s, "(failed)") {
 		t.Errorf("outline item reads %q, want its status in words", s)
 	}
-	shot(t, ctx, "failed-outline-1200")
+	shot(t, ctx, "failed-outline-"+size)
 	// Finished: Exit asks nothing and the end page says failed, 40%, and
 	// offers the second attempt.
 	do(t, ctx, "exit finished", chromedp.Click(css("[data-exit]")), chromedp.WaitVisible(css(".course-end")))
@@ -267,12 +275,12 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if strings.Contains(end, "certificate") {
 		t.Errorf("end page after failing offers a certificate: %q", end)
 	}
-	shot(t, ctx, "end-failed-1200")
+	shot(t, ctx, "end-failed-"+size)
 	do(t, ctx, "dashboard", chromedp.Navigate(e.lec.URL+"/"), chromedp.WaitVisible(css(".cards")))
 	if card := text(t, ctx, ".cards li"); !strings.Contains(card, "Failed with 40%") || !strings.Contains(card, "1 of 2 attempts left") {
 		t.Errorf("dashboard card after failing: %q", card)
 	}
-	shot(t, ctx, "dashboard-failed")
+	shot(t, ctx, "dashboard-failed-"+size)
 
 	// Second attempt: pass, then the content closes itself (Terminate
 	// without a navigation request): the end page, never a blank frame.
@@ -291,7 +299,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if strings.Contains(end, "Start a new attempt") {
 		t.Errorf("end page offers a third attempt of two: %q", end)
 	}
-	shot(t, ctx, "end-passed-1200")
+	shot(t, ctx, "end-passed-"+size)
 	do(t, ctx, "dashboard", chromedp.Navigate(e.lec.URL+"/"), chromedp.WaitVisible(css(".cards")))
 	card = text(t, ctx, ".cards li")
 	for _, want := range []string{"completed", "Passed with 85%", "Certificate"} {
@@ -302,7 +310,7 @@ func TestOneSCOCourseJourney(t *testing.T) {
 	if href := eval[string](t, ctx, `document.querySelector(".cards [data-certificate]").getAttribute("href")`); !strings.HasPrefix(href, "/certificates/") {
 		t.Errorf("certificate link %q", href)
 	}
-	shot(t, ctx, "dashboard-passed")
+	shot(t, ctx, "dashboard-passed-"+size)
 }
 
 // TestPlayerSizes: the one-SCO course's frame fills the window at desktop
@@ -350,8 +358,9 @@ func TestPlayerSizes(t *testing.T) {
 // outline beside the content at desktop width; the skip links move the
 // focus from the outline to the content and to the controls; a finished
 // SCO gets its tick with the word for screen readers, kept after Next;
-// "Finish" before the course is done asks first; closing the outline gives
-// the content the whole width, and is remembered.
+// "Finish" before the course is done asks first, also once the running
+// SCO is done; closing the outline gives the content the whole width, and
+// is remembered.
 func TestOutlineStatusSkipLinksAndNext(t *testing.T) {
 	e := start(t, "scorm12-multi", 0)
 	const w, h = 1200, 900
@@ -408,6 +417,11 @@ func TestOutlineStatusSkipLinksAndNext(t *testing.T) {
 		t.Errorf("after Next the first SCO's status is %q", s)
 	}
 	shot(t, ctx, "outline-status-1200")
+	// The running SCO finished, others not: Finish still asks (the
+	// question is about the course, SCORM 1.2's from the outline).
+	run(t, ctx, `sco.complete()`)
+	do(t, ctx, "finish with parts left", chromedp.Click(css(`[data-nav="exitAll"]`)), chromedp.WaitVisible(css("#player-confirm[open]")))
+	do(t, ctx, "stay", chromedp.Click(css("#confirm-stay")), chromedp.WaitNotPresent(css("#player-confirm[open]")))
 	// Close the outline: the frame takes the width; the choice is kept.
 	do(t, ctx, "close outline", chromedp.Click(css("#outline-toggle")))
 	checkFrameFills(t, ctx, w, h, 50)
