@@ -266,6 +266,95 @@ func TestGolfRandomTestAttemptLimit(t *testing.T) {
 	}
 }
 
+// TestGolfSimpleRemediation plays Rustici's "simple remediation" golf
+// example: four lessons, then a quiz per lesson; a learner who passes the
+// first quiz and fails the other three is sent round again, where the
+// lesson and the quiz already mastered are skipped; passing the other
+// three then passes the course.
+func TestGolfSimpleRemediation(t *testing.T) {
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	lec := startLectern(t)
+	id := lec.importZip(t, filepath.Join(corpus, "scorm2004v3-golf-sequencing-simple-remediation.zip"))
+	u := lec.learner(t, "remedied@example.org")
+	ctx := browser.New(t, 3*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	g := golfPlayer{t: t, ctx: ctx}
+	next := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lessons := []string{"playing_item", "etuqiette_item", "handicapping_item", "havingfun_item"}
+	quizzes := []string{"test_1", "test_2", "test_3", "test_4"}
+	// round plays the lessons and quizzes from the first one given, the
+	// quizzes answered right where pass says so.
+	round := func(from int, pass []bool) {
+		t.Helper()
+		for _, lesson := range lessons[from:] {
+			g.waitCurrent(lesson)
+			g.readToEnd()
+			next()
+		}
+		for i, quiz := range quizzes[from:] {
+			g.waitCurrent(quiz)
+			g.answerQuiz(pass[from+i])
+			if quiz == "test_4" {
+				browser.Screenshot(t, ctx, fmt.Sprintf("golf-remediation-round-from-%d", from))
+			}
+			next()
+		}
+	}
+	round(0, []bool{true, false, false, false})
+	// Round two starts at the second lesson: the first is mastered.
+	if a := lec.latestAttempt(t, u, id); a.Success == "passed" || a.Closed {
+		t.Errorf("with three quizzes failed the attempt is %s/%s (closed %v), want it open and not passed", a.Completion, a.Success, a.Closed)
+	}
+	round(1, []bool{true, true, true, true})
+	if err := waitEnd(t, ctx); err != nil {
+		t.Fatalf("no end page once every quiz is passed: %v", err)
+	}
+	end, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".course-end")))
+	if !strings.Contains(end, "You passed") || !strings.Contains(end, "Download your certificate") {
+		t.Errorf("the end page says %q, want a passed course with its certificate", end)
+	}
+	browser.Screenshot(t, ctx, "golf-remediation-end")
+	a := lec.latestAttempt(t, u, id)
+	if a.Completion != "completed" || a.Success != "passed" {
+		t.Errorf("the attempt is %s/%s, want completed/passed", a.Completion, a.Success)
+	}
+	rows, err := lec.app.Store.ScoStates(context.Background(), a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := 0
+	for _, r := range rows {
+		sessions += r.Sessions
+	}
+	if want := 8 + 6; sessions != want {
+		t.Errorf("%d deliveries, want %d: eight in the first round, six in the second", sessions, want)
+	}
+}
+
+// waitEnd waits for the course's end page and says what the player shows
+// when it does not come.
+func waitEnd(t *testing.T, ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(".course-end"))); err == nil {
+		return nil
+	}
+	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#player-confirm[open]") ? "a question is open: " + document.getElementById("confirm-text").textContent : "no question") +
+		"; the status line says " + JSON.stringify((document.getElementById("player-status") || {}).textContent) + " at " + location.pathname`))
+	return fmt.Errorf("no end page: %s", state)
+}
+
 // latestAttempt reads the learner's latest attempt at a course.
 func (r *running) latestAttempt(t *testing.T, u *store.User, course uint) store.Attempt {
 	t.Helper()

@@ -471,6 +471,50 @@ func TestRetryOfTheCourseScopesGlobals(t *testing.T) {
 	}
 }
 
+func TestRemediationCountsMasteredQuizzes(t *testing.T) {
+	// Two quizzes in a wrapper, each skipped once its global objective is
+	// satisfied; the wrapper is retried until both are. A quiz skipped in
+	// the second round recorded its result in the first, but it reads it
+	// from its global objective, which is current: the wrapper is then
+	// satisfied and the course ends (before, the skipped quiz counted as
+	// unknown and the wrapper was retried for ever).
+	skip := `<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="skip"/></imsss:preConditionRule>`
+	quiz := func(id, g, post string) string {
+		return item(id, sq(skip+post+`</imsss:sequencingRules>`+
+			`<imsss:objectives><imsss:primaryObjective objectiveID="o"><imsss:mapInfo targetObjectiveID="`+g+`" readSatisfiedStatus="true" writeSatisfiedStatus="true"/></imsss:primaryObjective></imsss:objectives>`))
+	}
+	exitParent := `<imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="exitParent"/></imsss:postConditionRule>`
+	org := cluster("wrapper", quiz("q1", "g1", ""), quiz("q2", "g2", exitParent),
+		sq(`<imsss:controlMode choice="false" flow="true"/><imsss:sequencingRules>`+
+			`<imsss:postConditionRule><imsss:ruleConditions conditionCombination="any"><imsss:ruleCondition operator="not" condition="satisfied"/><imsss:ruleCondition operator="not" condition="objectiveStatusKnown"/></imsss:ruleConditions><imsss:ruleAction action="retry"/></imsss:postConditionRule>`+
+			`<imsss:postConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="satisfied"/></imsss:ruleConditions><imsss:ruleAction action="exitAll"/></imsss:postConditionRule>`+
+			`</imsss:sequencingRules>`)) + sq(`<imsss:controlMode choice="false" flow="true"/>`)
+	tr, warns := buildOrg(t, `adlseq:objectivesGlobalToSystem="false"`, org)
+	if len(warns) > 0 {
+		t.Fatal(warns)
+	}
+	var got []string
+	for d := nav(t, tr, Start, ""); d != "END" && len(got) < 6; d = nav(t, tr, Continue, "") {
+		if strings.HasPrefix(d, "ERR") || d == "" {
+			t.Fatalf("after %v: %q", got, d)
+		}
+		got = append(got, d)
+		success := "passed"
+		if d == "q2" && len(got) == 2 {
+			success = "failed" // the first round: q2 failed
+		}
+		if err := tr.Report(d, Report{Completion: "completed", Success: success}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"q1", "q2", "q2"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("delivered %v, want %v and the end", got, want)
+	}
+	if st := tr.StatusOf(tr.Root.ID); st.Success != "passed" {
+		t.Errorf("the course is %+v, want passed", st)
+	}
+}
+
 func TestValidityExplainsRefusals(t *testing.T) {
 	org := item("a") + item("b", sq(`<imsss:limitConditions attemptLimit="1"/>`)) +
 		item("c", sq(`<imsss:sequencingRules><imsss:preConditionRule><imsss:ruleConditions><imsss:ruleCondition condition="always"/></imsss:ruleConditions><imsss:ruleAction action="hiddenFromChoice"/></imsss:preConditionRule></imsss:sequencingRules>`)) +

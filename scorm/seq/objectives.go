@@ -40,6 +40,27 @@ func (t *Tree) objStatus(n *Node, i int) (known, satisfied bool) {
 	return o.ProgressStatus, o.ProgressStatus && o.Satisfied
 }
 
+// readsGlobal says whether the objective's satisfaction (status) or
+// normalized measure (!status) is read from a global objective that holds
+// one: then it is the global's current value, whatever attempt of the
+// activity recorded it.
+func (t *Tree) readsGlobal(n *Node, i int, status bool) bool {
+	d := &n.objs[i]
+	if status && d.SatisfiedByMeasure {
+		status = false // satisfaction comes from the measure
+	}
+	for _, m := range d.Maps {
+		g := t.globals[m.TargetObjectiveID]
+		if g == nil {
+			continue
+		}
+		if status && m.ReadSatisfiedStatus && g.ProgressStatus || !status && m.ReadNormalizedMeasure && g.MeasureStatus {
+			return true
+		}
+	}
+	return false
+}
+
 // objMeasure is an objective's effective normalized measure.
 func (t *Tree) objMeasure(n *Node, i int) (known bool, measure float64) {
 	for _, m := range n.objs[i].Maps {

@@ -60,7 +60,7 @@ func (t *Tree) measureRollup(n *Node) {
 		}
 		w := c.Def.RollupRules.ObjectiveMeasureWeight
 		counted += w
-		if k, m := t.objMeasure(c, 0); k && !t.s(c).DirtyObj {
+		if k, m := t.objMeasure(c, 0); k && (!t.s(c).DirtyObj || t.readsGlobal(c, 0, false)) {
 			total += m * w
 			valid = true
 		}

@@ -41,7 +41,9 @@ func (t *Tree) condition(n *Node, c scorm.RuleCondition) tri {
 	untracked := !t.tracked(n) // no objective or progress status is recorded for it
 	// In rollup, information the child recorded before the parent's
 	// current attempt may not count (useCurrentAttempt...Info).
-	staleObj := t.rolling && s.DirtyObj
+	// What the objective reads from a global objective is the learner's
+	// current result, never stale.
+	staleObj := t.rolling && s.DirtyObj && !t.readsGlobal(n, obj, c.Condition == "satisfied" || c.Condition == "objectiveStatusKnown")
 	stalePro := t.rolling && s.DirtyPro
 	switch c.Condition {
 	case "objectiveStatusKnown", "objectiveMeasureKnown", "activityProgressKnown":
