@@ -134,7 +134,9 @@
       // commit: the rules decide with it before the learner is asked.
       busy = true;
       status.textContent = "Saving…";
+      player.dataset.deciding = ""; // for tests: the question may follow
       await refresh();
+      delete player.dataset.deciding;
       busy = false;
       status.textContent = "";
     }

@@ -953,11 +953,6 @@ func (s *session) click(kind string) error {
   if (b.disabled) return "disabled";
   if (!b.getClientRects().length) return "hidden";
   b.click();
-  // The player asks before a request that ends the session while the
-  // content has not finished; the tester means the request, so it goes on.
-  const d = document.getElementById("player-confirm");
-  const go = document.getElementById("confirm-go");
-  if (d && d.open && go && !go.hidden) go.click();
   return "ok";
 })(`+string(k)+`)`))
 	if err != nil {
@@ -966,7 +961,45 @@ func (s *session) click(kind string) error {
 	if got != "ok" {
 		return s.fail("the tester cannot trigger %s: the player's control is %s", kind, got)
 	}
+	// The player asks before a request that ends the course while it is
+	// not finished; the tester means the request, so it goes on.
+	switch a := s.answerQuestion(false); a {
+	case "":
+	case "deciding", "the question offers no way out":
+		return s.fail("the tester pressed %s, and %s", kind, a)
+	default:
+		s.trace("tester: pressed %s, %s", kind, a)
+	}
 	return nil
+}
+
+// answerQuestion waits while the player decides whether to ask before a
+// control's request (it may first have the frame send the content's
+// latest data) and, when it asks, goes on; withSave: or saves and leaves
+// when going on is not offered. It says what it answered, "" when nothing
+// was asked (or the page went away meanwhile).
+func (s *session) answerQuestion(withSave bool) string {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+  const p = document.getElementById("player");
+  if (!p) return "";
+  if ("deciding" in p.dataset) return "deciding";
+  const d = document.getElementById("player-confirm");
+  if (!d || !d.open) return "";
+  const go = document.getElementById("confirm-go"), save = document.getElementById("confirm-save");
+  if (go && !go.hidden) { go.click(); return "answered " + go.textContent; }
+  if (%t && save && !save.hidden) { save.click(); return "answered " + save.textContent; }
+  return "the question offers no way out";
+})()`, withSave)))
+		if err != nil {
+			return "" // the page navigated away: the request is on its way
+		}
+		if got != "deciding" || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // exit leaves the course as a learner would, to end the session (an Exit
@@ -979,27 +1012,19 @@ func (s *session) click(kind string) error {
 func (s *session) exit() error {
 	got, err := chromedp.Run(s.ctx, chromedp.Evaluate[string](`(() => {
   if (!document.getElementById("player")) return "gone";
-  const d = document.getElementById("player-confirm");
-  const answer = (pressed) => {
-    if (!d || !d.open) return "pressed " + pressed;
-    const go = document.getElementById("confirm-go"), save = document.getElementById("confirm-save");
-    if (go && !go.hidden) { go.click(); return "pressed " + pressed + ", answered " + go.textContent; }
-    if (save && !save.hidden) { save.click(); return "pressed " + pressed + ", answered " + save.textContent; }
-    return "pressed " + pressed + ", the question offers no way out";
-  };
   const all = document.querySelector('[data-nav="exitAll"]');
   if (all) {
     if (all.disabled) return "disabled";
     if (!all.getClientRects().length) return "hidden";
     all.click();
-    return answer(all.textContent);
+    return "pressed " + all.textContent;
   }
   const one = document.querySelector("[data-exit]");
   if (!one) return "missing";
   if (one.disabled) return "disabled";
   if (!one.getClientRects().length) return "hidden";
   one.click();
-  return answer(one.textContent);
+  return "pressed " + one.textContent;
 })()`))
 	if err != nil {
 		// The page navigated away while the tester pressed: the session is
@@ -1007,11 +1032,22 @@ func (s *session) exit() error {
 		s.trace("tester: exit: %v", err)
 		return nil
 	}
-	if got == "gone" || strings.HasPrefix(got, "pressed ") && !strings.HasSuffix(got, "no way out") {
-		s.trace("tester: %s", got)
+	if got == "gone" {
+		s.trace("tester: the player is gone")
 		return nil
 	}
-	return s.fail("the tester cannot exit the course: the player's exit control is %s", got)
+	if !strings.HasPrefix(got, "pressed ") {
+		return s.fail("the tester cannot exit the course: the player's exit control is %s", got)
+	}
+	a := s.answerQuestion(true)
+	if a == "the question offers no way out" || a == "deciding" {
+		return s.fail("the tester cannot exit the course: %s, and %s", got, a)
+	}
+	if a != "" {
+		got += ", " + a
+	}
+	s.trace("tester: %s", got)
+	return nil
 }
 
 // choose makes a choice navigation request through the outline.
