@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,10 @@ type LTIReport struct {
 	Drained                int
 	DrainTime              time.Duration
 	Duplicates, Missing    int
+	// DuplicatePosts describes every post to a learner whose score arrived
+	// more than once (progress, score, timestamp), to tell a repeated post
+	// from a second result.
+	DuplicatePosts []string
 }
 
 func (r LTIReport) String() string {
@@ -237,6 +242,15 @@ func RunLTI(ctx context.Context, o LTIOptions) (*LTIReport, error) {
 			r.Missing++
 		case c > 1:
 			r.Duplicates += c - 1
+			for _, s := range o.Platform.Scores() {
+				if s.UserID == id {
+					given := "-"
+					if s.ScoreGiven != nil {
+						given = strconv.FormatFloat(*s.ScoreGiven, 'g', -1, 64)
+					}
+					r.DuplicatePosts = append(r.DuplicatePosts, fmt.Sprintf("%s %s/%s %s at %s", id, s.ActivityProgress, s.GradingProgress, given, s.Timestamp))
+				}
+			}
 		}
 	}
 	r.Drained = len(seen)
