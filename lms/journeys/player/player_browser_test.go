@@ -79,7 +79,8 @@ func sco(t *testing.T, ctx context.Context) *chromedp.Node {
 	t.Helper()
 	f, _, err := browser.WaitInFrame[bool](ctx, 30*time.Second, `document.readyState === "complete" && location.pathname.startsWith("/c/")`, "#player-frame", "#sco")
 	if err != nil {
-		t.Fatalf("timed out waiting for the SCO: %v", err)
+		at, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + " (" + document.title + ")"`))
+		t.Fatalf("timed out waiting for the SCO, on %s: %v", at, err)
 	}
 	return f
 }
@@ -318,13 +319,15 @@ func oneSCOCourseJourney(t *testing.T, size string, w, h int64) {
 // bottom stay whole; the full-screen toggle puts the player in full
 // screen and back; a remembered open outline stays open.
 func TestPlayerSizes(t *testing.T) {
-	e := start(t, "player-quiz2004", 0)
 	for _, vp := range []struct {
 		name string
 		w, h int64
 		bar  float64
 	}{{"1600", 1600, 1000, 50}, {"1200", 1200, 900, 50}, {"phone", 390, 844, 50}} {
 		t.Run(vp.name, func(t *testing.T) {
+			// A Lectern per size: the window of the size before may still
+			// be ending its session while this one opens the course.
+			e := start(t, "player-quiz2004", 0)
 			ctx := e.open(t, vp.w, vp.h)
 			sco(t, ctx)
 			checkFrameFills(t, ctx, vp.w, vp.h, vp.bar)
