@@ -200,19 +200,8 @@ func TestGolfPreOrPostTest(t *testing.T) {
 // attempt of the post test, and its attempt limit of two ends the course
 // after the second failure: completed and failed, with no third test.
 func TestGolfRandomTestAttemptLimit(t *testing.T) {
-	corpus := os.Getenv("LECTERN_TEST_CORPUS")
-	if corpus == "" {
-		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
-	}
-	lec := startLectern(t)
-	id := lec.importZip(t, filepath.Join(corpus, "scorm2004v3-golf-sequencing-random-test.zip"))
-	u := lec.learner(t, "twice@example.org")
-	ctx := browser.New(t, 3*time.Minute)
-	acceptDialogs(ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
-		t.Fatal(err)
-	}
-	g := golfPlayer{t: t, ctx: ctx}
+	lec, id, u, g := playGolf(t, "scorm2004v3-golf-sequencing-random-test.zip", "twice@example.org")
+	ctx := g.ctx
 	lessons := []string{"playing_item", "etuqiette_item", "handicapping_item", "havingfun_item"}
 	for _, lesson := range lessons {
 		g.waitCurrent(lesson)
@@ -253,14 +242,7 @@ func TestGolfRandomTestAttemptLimit(t *testing.T) {
 	if a.Completion != "completed" || a.Success != "failed" {
 		t.Errorf("the attempt is %s/%s, want completed/failed (the attempt limit is reached)", a.Completion, a.Success)
 	}
-	rows, err := lec.app.Store.ScoStates(context.Background(), a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions := 0
-	for _, r := range rows {
-		sessions += r.Sessions
-	}
+	sessions := lec.deliveries(t, a.ID)
 	if sessions != len(lessons)+2 {
 		t.Errorf("%d deliveries, want %d: each lesson once and two tests", sessions, len(lessons)+2)
 	}
@@ -272,19 +254,8 @@ func TestGolfRandomTestAttemptLimit(t *testing.T) {
 // lesson and the quiz already mastered are skipped; passing the other
 // three then passes the course.
 func TestGolfSimpleRemediation(t *testing.T) {
-	corpus := os.Getenv("LECTERN_TEST_CORPUS")
-	if corpus == "" {
-		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
-	}
-	lec := startLectern(t)
-	id := lec.importZip(t, filepath.Join(corpus, "scorm2004v3-golf-sequencing-simple-remediation.zip"))
-	u := lec.learner(t, "remedied@example.org")
-	ctx := browser.New(t, 3*time.Minute)
-	acceptDialogs(ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
-		t.Fatal(err)
-	}
-	g := golfPlayer{t: t, ctx: ctx}
+	lec, id, u, g := playGolf(t, "scorm2004v3-golf-sequencing-simple-remediation.zip", "remedied@example.org")
+	ctx := g.ctx
 	next := func() {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="continue"]`))); err != nil {
@@ -329,14 +300,7 @@ func TestGolfSimpleRemediation(t *testing.T) {
 	if a.Completion != "completed" || a.Success != "passed" {
 		t.Errorf("the attempt is %s/%s, want completed/passed", a.Completion, a.Success)
 	}
-	rows, err := lec.app.Store.ScoStates(context.Background(), a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions := 0
-	for _, r := range rows {
-		sessions += r.Sessions
-	}
+	sessions := lec.deliveries(t, a.ID)
 	if want := 8 + 6; sessions != want {
 		t.Errorf("%d deliveries, want %d: eight in the first round, six in the second", sessions, want)
 	}
@@ -353,6 +317,39 @@ func waitEnd(t *testing.T, ctx context.Context) error {
 	state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#player-confirm[open]") ? "a question is open: " + document.getElementById("confirm-text").textContent : "no question") +
 		"; the status line says " + JSON.stringify((document.getElementById("player-status") || {}).textContent) + " at " + location.pathname`))
 	return fmt.Errorf("no end page: %s", state)
+}
+
+// playGolf starts Lectern with the corpus's golf package zip and opens it
+// in a browser as a new learner.
+func playGolf(t *testing.T, zip, email string) (*running, uint, *store.User, golfPlayer) {
+	t.Helper()
+	corpus := os.Getenv("LECTERN_TEST_CORPUS")
+	if corpus == "" {
+		t.Skip("SKIP golf examples: set LECTERN_TEST_CORPUS to ../shared/scorm-corpus")
+	}
+	lec := startLectern(t)
+	id := lec.importZip(t, filepath.Join(corpus, zip))
+	u := lec.learner(t, email)
+	ctx := browser.New(t, 3*time.Minute)
+	acceptDialogs(ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, u.Email, id))); err != nil {
+		t.Fatal(err)
+	}
+	return lec, id, u, golfPlayer{t: t, ctx: ctx}
+}
+
+// deliveries counts the SCO launches of an attempt.
+func (r *running) deliveries(t *testing.T, attempt uint) int {
+	t.Helper()
+	rows, err := r.app.Store.ScoStates(context.Background(), attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, row := range rows {
+		n += row.Sessions
+	}
+	return n
 }
 
 // latestAttempt reads the learner's latest attempt at a course.
