@@ -105,6 +105,7 @@ type Env struct {
 	Store      *store.Store
 	Runtime    *runtime.Service
 	ContentURL string
+	Dir        string // the data folder (NewEnv's dir)
 	Users      []*store.User
 	Course     uint
 	close      func()
@@ -143,7 +144,7 @@ func NewEnv(dir string, learners int, templates, static fs.FS) (*Env, error) {
 	}
 	srv := &http.Server{Handler: cs, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	e := &Env{Store: st, Runtime: rt, ContentURL: "http://" + ln.Addr().String(), Course: *res.ID}
+	e := &Env{Store: st, Runtime: rt, ContentURL: "http://" + ln.Addr().String(), Dir: dir, Course: *res.ID}
 	e.close = func() { srv.Close(); st.Close() }
 	for i := 0; i < learners; i++ {
 		u := &store.User{Email: fmt.Sprintf("learner%d@bench.test", i), Name: fmt.Sprintf("Learner %d", i), PasswordHash: "x"}

@@ -117,3 +117,42 @@ func TestLoadAgainstRunningServer(t *testing.T) {
 		t.Errorf("the server's journal has %d commits, the generator counted %d", n, r.Commits)
 	}
 }
+
+// TestSteadyCommitsKeepTheLogShort: under commits that never pause (each
+// learner commits again as soon as it is answered), SQLite's write-ahead
+// log still starts again from its beginning, so it stays a few rounds of
+// checkpoints long instead of holding everything written (it grew to
+// 1.9 GB in a 15-second run before the checkpointer held the writer for
+// its last pass).
+func TestSteadyCommitsKeepTheLogShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	const learners = 16
+	e := newBenchEnv(t, learners)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: learners * 2}}
+	ls := make([]*Learner, learners)
+	for i := range ls {
+		l, err := e.Launch(i, client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls[i] = l
+	}
+	r, err := load(context.Background(), ls, 4*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(e.Dir, "lectern.db-wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each commit adds at least two 4 KB pages (its state and its journal
+	// row) to the log: without restarts, the log is larger than that
+	// (2.6 times in a run without them); with them, about a fifth.
+	logged := int64(r.Commits) * 8192
+	t.Logf("%d commits, log %d bytes", r.Commits, fi.Size())
+	if r.Commits < 1000 || fi.Size() > logged {
+		t.Errorf("%d commits (at least %d bytes of log), and the log is %d bytes: it did not start again", r.Commits, logged, fi.Size())
+	}
+}

@@ -88,7 +88,7 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 	var pre *applied
 	var ahead *seqResult
 	if live.state != nil && live.seq == req.Seq-1 {
-		pre = applyChanges(live.state.Clone(), req)
+		pre = applyChanges(live.state.Clone(), req, live.recorded)
 		if pre.err == nil && live.tree != nil {
 			// The sequencing work too, on the tree this launch's last
 			// commit left; the writer takes it when the stored tree is
@@ -121,7 +121,7 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 				if err := json.Unmarshal(raw, &st); err != nil {
 					return nil, nil, fmt.Errorf("stored state: %w", err)
 				}
-				done = applyChanges(&st, req)
+				done = applyChanges(&st, req, nil)
 			}
 			if done.up != nil && len(done.up.Shared) > 0 {
 				// A test launch keeps even global shared data to itself.
@@ -169,6 +169,14 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 		return &Ack{Seq: res.Launch.Seq, Duplicate: res.Duplicate}, nil
 	}
 	live.seq, live.state, live.raw = res.Launch.Seq, done.state, done.up.State
+	if done != pre || live.recorded == nil {
+		// Worked on the stored state: what the launch's journal recorded
+		// before this commit is not known here.
+		live.recorded = map[string]string{}
+	}
+	for _, c := range req.Changes {
+		live.recorded[c.Element] = c.Value
+	}
 	live.tree = nil
 	if seqDone != nil && seqDone.reusable {
 		live.tree, live.treeRaw, live.activity = seqDone.tree, seqDone.stored(), seqDone.activity
@@ -301,8 +309,14 @@ type applied struct {
 	err     error
 }
 
-// applyChanges applies req to st (which it changes).
-func applyChanges(st *cmi.State, req CommitRequest) *applied {
+// applyChanges applies req to st (which it changes) and writes the journal
+// entry: for each change its element, the value before the batch and the
+// new value. recorded, when known, holds for each element the last new
+// value that this launch's journal recorded (store.Commit's Changes): an
+// old value equal to it is left out, and a reader of the journal takes it
+// from there. Suspend data, rewritten whole by most SCOs at every commit,
+// is then stored once per commit instead of twice.
+func applyChanges(st *cmi.State, req CommitRequest, recorded map[string]string) *applied {
 	before := make(map[string]string, len(req.Changes))
 	for _, c := range req.Changes {
 		if _, seen := before[c.Element]; !seen {
@@ -324,9 +338,14 @@ func applyChanges(st *cmi.State, req CommitRequest) *applied {
 		return &applied{err: err}
 	}
 	up.Shared = sharedWrites(st, req.Changes)
-	journal := make([][3]string, 0, len(req.Changes))
+	journal := make([][]string, 0, len(req.Changes))
 	for _, c := range req.Changes {
-		journal = append(journal, [3]string{c.Element, before[c.Element], c.Value})
+		old := before[c.Element]
+		if last, ok := recorded[c.Element]; ok && last == old {
+			journal = append(journal, []string{c.Element, c.Value})
+		} else {
+			journal = append(journal, []string{c.Element, old, c.Value})
+		}
 	}
 	raw, err := jsonv2.Marshal(journal)
 	return &applied{state: st, up: up, journal: raw, err: err}
@@ -351,6 +370,9 @@ type live struct {
 	treeRaw           []byte
 	activity          string
 	attemptID, userID uint
+	// recorded: for each element, the new value this launch's journal
+	// last recorded (see applyChanges); nil when not known.
+	recorded map[string]string
 }
 
 // maxLive bounds the launches kept in memory; the oldest go first.
@@ -395,6 +417,7 @@ func (s *Service) remember(hash string, seq int64, st *cmi.State, raw []byte, st
 	l.mu.Lock()
 	l.seq, l.state, l.raw, l.stateID, l.single = seq, st.Clone(), raw, stateID, single
 	l.tree, l.treeRaw = nil, nil
+	l.recorded = map[string]string{} // a new launch: its journal is empty
 	l.mu.Unlock()
 }
 

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -76,26 +79,9 @@ func (s *Store) AttemptAudit(ctx context.Context, attemptID uint) (*AttemptAudit
 	if err := s.read(ctx).Where("attempt_id = ?", attemptID).Order("at, seq, id").Find(&commits).Error; err != nil {
 		return nil, fmt.Errorf("store: attempt %d commits: %w", attemptID, err)
 	}
-	for _, c := range commits {
-		ca := CommitAudit{Commit: c}
-		var raw [][]string
-		if err := json.Unmarshal(c.Changes, &raw); err != nil {
-			// The journal is evidence: show what is there rather than fail.
-			ca.Changes = []Change{{Element: "(unreadable journal entry)", New: string(c.Changes)}}
-		}
-		for _, r := range raw {
-			ch := Change{}
-			if len(r) > 0 {
-				ch.Element = r[0]
-			}
-			if len(r) > 1 {
-				ch.Old = r[1]
-			}
-			if len(r) > 2 {
-				ch.New = r[2]
-			}
-			ca.Changes = append(ca.Changes, ch)
-		}
+	changes := journalChanges(commits)
+	for k, c := range commits {
+		ca := CommitAudit{Commit: c, Changes: changes[k]}
 		i, ok := index[c.LaunchID]
 		if !ok { // a launch row removed by clean-up: keep its commits visible
 			i = len(out.Launches)
@@ -115,4 +101,57 @@ func (s *Store) CompletionTimes(ctx context.Context, from time.Time) ([]time.Tim
 		return nil, fmt.Errorf("store: completion times: %w", err)
 	}
 	return ts, nil
+}
+
+// journalChanges reads the journal entries: each change is [element, old,
+// new], or [element, new] when the old value is the last new value that an
+// earlier commit of the same launch recorded for the element (the run-time
+// leaves it out then; see runtime.applyChanges). The old values are filled in
+// launch by launch in sequence order; out[k] is commits[k]'s changes.
+func journalChanges(commits []Commit) [][]Change {
+	order := make([]int, len(commits))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		ca, cb := commits[a], commits[b]
+		if c := strings.Compare(ca.LaunchID, cb.LaunchID); c != 0 {
+			return c
+		}
+		return cmp.Compare(ca.Seq, cb.Seq)
+	})
+	out := make([][]Change, len(commits))
+	var launch string
+	var recorded map[string]string // the launch's last recorded new value of each element
+	for _, k := range order {
+		c := commits[k]
+		if recorded == nil || c.LaunchID != launch {
+			launch, recorded = c.LaunchID, map[string]string{}
+		}
+		var raw [][]string
+		if err := json.Unmarshal(c.Changes, &raw); err != nil {
+			// The journal is evidence: show what is there rather than fail.
+			out[k] = []Change{{Element: "(unreadable journal entry)", New: string(c.Changes)}}
+			continue
+		}
+		for _, r := range raw {
+			ch := Change{}
+			switch len(r) {
+			case 0:
+			case 1:
+				ch.Element = r[0]
+			case 2:
+				ch.Element, ch.Old, ch.New = r[0], recorded[r[0]], r[1]
+			default:
+				ch.Element, ch.Old, ch.New = r[0], r[1], r[2]
+			}
+			out[k] = append(out[k], ch)
+		}
+		// A batch that sets an element twice records the value before
+		// the batch as the old value of both: update after the batch.
+		for _, ch := range out[k] {
+			recorded[ch.Element] = ch.New
+		}
+	}
+	return out
 }

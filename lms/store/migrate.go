@@ -98,6 +98,9 @@ var migrations = []migration{
 		}
 		return tx.Migrator().CreateTable(&ThrottleEvent{})
 	}},
+	{19, "commit journal: no index by launch", func(tx *gorm.DB) error {
+		return tx.Exec("DROP INDEX IF EXISTS idx_commits_launch_id").Error
+	}},
 }
 
 // migrate applies the migrations the database has not seen yet, each in its

@@ -76,12 +76,15 @@ type Launch struct {
 // Commit is the append-only journal of applied commits: evidence of what a
 // SCO reported and when.
 type Commit struct {
-	ID        uint      `gorm:"primaryKey"`
-	LaunchID  string    `gorm:"size:64;not null;index"`
-	AttemptID uint      `gorm:"not null;index"`
-	ItemID    uint      `gorm:"not null"`
-	Seq       int64     `gorm:"not null"`
-	Changes   []byte    `gorm:"not null"` // JSON: [[element, old, new], ...]
+	ID        uint   `gorm:"primaryKey"`
+	LaunchID  string `gorm:"size:64;not null;index"` // the index is dropped by migration 19
+	AttemptID uint   `gorm:"not null;index"`
+	ItemID    uint   `gorm:"not null"`
+	Seq       int64  `gorm:"not null"`
+	// JSON: [[element, old, new], ...]; [element, new] when old is the
+	// last new value an earlier commit of the launch recorded for element
+	// (see journalChanges).
+	Changes   []byte    `gorm:"not null"`
 	Terminate bool      `gorm:"not null"`
 	At        time.Time `gorm:"not null"`
 }

@@ -51,6 +51,8 @@ type Store struct {
 	// checkpoints it has run.
 	checkpointDone chan struct{}
 	checkpoints    atomic.Int64
+	// tailCheckpoints counts the last passes run with the writer held.
+	tailCheckpoints atomic.Int64
 
 	// launchGen counts the launches ended here (terminated, superseded,
 	// ended by a deactivation, swept): the content origin keeps a launch's
@@ -209,12 +211,15 @@ func OpenSQLite(path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	// The writer leaves checkpoints to the checkpointer (checkpoint.go).
-	// Should its connection ever be opened again, it checkpoints itself,
-	// as SQLite does by default.
-	if _, err := w.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	// The writer leaves checkpoints to the checkpointer (checkpoint.go),
+	// and cuts a log that restarts back to journalSizeLimit. Should its
+	// connection ever be opened again, it checkpoints itself, as SQLite
+	// does by default.
+	for _, pragma := range []string{"PRAGMA wal_autocheckpoint = 0", fmt.Sprintf("PRAGMA journal_size_limit = %d", journalSizeLimit)} {
+		if _, err := w.Exec(pragma); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
 	}
 	s := &Store{db: db, rdb: db, now: func() time.Time { return time.Now().UTC() }, closing: make(chan struct{}),
 		commitRetries: DefaultCommitRetries}
@@ -235,7 +240,7 @@ func OpenSQLite(path string) (*Store, error) {
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8)
 	}
-	if err := s.startCheckpointer(dsn, gcfg); err != nil {
+	if err := s.startCheckpointer(dsn, gcfg, w); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -21,7 +21,7 @@ serve() {
   local args=(serve --data "$2" --addr "$3" --content-addr "$4" --base-url "$5" --content-url "$6" --log-level error
     --max-conns-per-client 100000 --trusted-proxies 127.0.0.1)
   [ -n "${7:-}" ] && args+=(--db "$7")
-  "$L" "${args[@]}" >"/tmp/m-$1.log" 2>&1 &
+  env ${SERVEENV:-} "$L" "${args[@]}" >"/tmp/m-$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -fs "http://$4/readyz" >/dev/null && return 0; sleep 0.2; done
   echo "instance $1 did not get ready" >&2; cat "/tmp/m-$1.log" >&2; return 1
