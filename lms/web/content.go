@@ -337,10 +337,18 @@ func (cs *ContentServer) static(c echo.Context) error {
 
 // readJSON decodes a bounded JSON body.
 func (cs *ContentServer) readJSON(c echo.Context, v any) error {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, cs.opt.MaxCommitBytes+1))
-	if err != nil {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(c.Request().Body, cs.opt.MaxCommitBytes+1)); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "the request could not be read")
 	}
+	body := buf.Bytes() // the decoder copies what it keeps
 	if int64(len(body)) > cs.opt.MaxCommitBytes {
 		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("a commit may be at most %d bytes", cs.opt.MaxCommitBytes))
 	}
@@ -352,6 +360,14 @@ func (cs *ContentServer) readJSON(c echo.Context, v any) error {
 	}
 	return nil
 }
+
+// bodyBuffers hold request bodies while they are decoded: a commit's body
+// is read into a buffer used before instead of a new one each time (the
+// commit path's largest allocation). A buffer that grew past maxPooledBody
+// for a large commit is left to the garbage collector.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 256 << 10
 
 type tokenBody struct {
 	Token string `json:"token"`

@@ -8,6 +8,9 @@
 # needs: PostgreSQL on 127.0.0.1:5432 (user postgres, trust; it creates and
 # drops the databases lectern_m1 and lectern_m2), haproxy and curl; uses
 # ports 18080-18091 and 19080-19081 and folders /tmp/m-*.
+# SERVEENV="K=V ..." sets environment variables for the servers only (say
+# GOGC=100); TIMEIT="/usr/bin/time -f %U+%S" TAILN=3 also prints the load
+# generator's own CPU seconds (user+system).
 set -u
 L=${L:-./lectern}
 PGB=${PGB:-"postgres://postgres@127.0.0.1:5432"}
@@ -30,7 +33,7 @@ bench() { # LABEL TARGET DATA DB LEARNERS
   echo "== $1, $5 learners"
   local a=(bench commit --target "$2" --data "$3" --learners "$5" --duration "$DUR")
   [ -n "$4" ] && a+=(--db "$4")
-  "$L" "${a[@]}" 2>&1 | tail -2
+  ${TIMEIT:-} "$L" "${a[@]}" 2>&1 | tail -${TAILN:-2}
 }
 newpg() { psql -qh 127.0.0.1 -U postgres -c "drop database if exists $1" -c "create database $1" >/dev/null; }
 
