@@ -107,16 +107,22 @@ func (s *Service) commit(ctx context.Context, hash string, req CommitRequest) (*
 		StateID:         live.stateID,
 		SingleSCO:       live.single,
 		MaxAttemptBytes: s.AttemptMaxBytes,
-		Apply: func(l *store.Launch, load func() ([]byte, error)) (*store.ScoUpdate, []byte, error) {
-			raw, err := load()
-			if err != nil {
-				return nil, nil, err
-			}
+		Apply: func(l *store.Launch, stored store.StoredState) (*store.ScoUpdate, []byte, error) {
 			done = pre
-			if done != nil && !bytes.Equal(raw, made) {
-				done = nil // stale: another instance wrote the state
+			if done != nil {
+				same, err := stored.Is(made)
+				if err != nil {
+					return nil, nil, err
+				}
+				if !same {
+					done = nil // stale: another instance wrote the state
+				}
 			}
 			if done == nil {
+				raw, err := stored.Load()
+				if err != nil {
+					return nil, nil, err
+				}
 				var st cmi.State
 				if err := json.Unmarshal(raw, &st); err != nil {
 					return nil, nil, fmt.Errorf("stored state: %w", err)

@@ -29,10 +29,11 @@ type CommitRequest struct {
 	// SingleSCO says the course has one launchable item: the attempt's
 	// roll-up is then this SCO's row and needs no query.
 	SingleSCO bool
-	// Apply returns the SCO's new row and the journal of changes (JSON);
-	// load reads the stored state, for an Apply that has not worked on it
-	// already.
-	Apply func(l *Launch, load func() ([]byte, error)) (up *ScoUpdate, journal []byte, err error)
+	// Apply returns the SCO's new row and the journal of changes (JSON).
+	// stored is the SCO's stored state: an Apply that has worked on a copy
+	// of it already asks whether the copy is still what is stored (Is),
+	// without reading it; otherwise it reads it (Load).
+	Apply func(l *Launch, stored StoredState) (up *ScoUpdate, journal []byte, err error)
 	// Sequence, when set (SCORM 2004 sequencing), gets the attempt's stored
 	// activity tree (nil when none) and the SCO's new row, and returns the
 	// sequencing state to write in the same transaction.
@@ -42,6 +43,13 @@ type CommitRequest struct {
 	// attempt past it, and grow it, is refused with *AttemptBudgetError
 	// and changes nothing.
 	MaxAttemptBytes int64
+}
+
+// StoredState is a SCO's stored run-time state, inside a commit's
+// transaction.
+type StoredState struct {
+	Load func() ([]byte, error)       // reads it
+	Is   func(b []byte) (bool, error) // says whether it is b, byte for byte
 }
 
 // AttemptBudgetError refuses a commit that would take an attempt's stored
@@ -113,8 +121,8 @@ const maxGroup = 128
 
 // commitStmts are the prepared statements of the hot path.
 type commitStmts struct {
-	launch, stateID, state, updateState, journal, updateLaunch, states, updateAttempt, upsertShared, ltiQueue, ltiMark *sql.Stmt
-	tree, upsertTree, upsertGlobal, stateSizes                                                                         *sql.Stmt
+	launch, stateID, state, stateIs, updateState, journal, updateLaunch, states, updateAttempt, upsertShared, ltiQueue, ltiMark *sql.Stmt
+	tree, upsertTree, upsertGlobal, stateSizes                                                                                  *sql.Stmt
 }
 
 func (s *Store) startCommitter() error {
@@ -146,6 +154,7 @@ func (s *Store) startCommitter() error {
 				FROM launches WHERE id = ?` + lockLaunch),
 			stateID: prep(`SELECT id FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
 			state:   prep(`SELECT state FROM sco_states WHERE id = ?`),
+			stateIs: prep(`SELECT state = ? FROM sco_states WHERE id = ?`),
 			updateState: prep(`UPDATE sco_states SET state = ?, completion = ?, success = ?, score_scaled = ?, score_raw = ?,
 				progress_measure = ?, total_seconds = ?, updated_at = ? WHERE id = ?`),
 			journal:      prep(`INSERT INTO commits (launch_id, attempt_id, item_id, seq, changes, terminate, at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -361,10 +370,17 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 			return nil, err
 		}
 	}
-	up, journal, err := req.Apply(&l, func() ([]byte, error) {
-		var state []byte
-		err := tx.StmtContext(ctx, st.state).QueryRowContext(ctx, rowID).Scan(&state)
-		return state, err
+	up, journal, err := req.Apply(&l, StoredState{
+		Load: func() ([]byte, error) {
+			var state []byte
+			err := tx.StmtContext(ctx, st.state).QueryRowContext(ctx, rowID).Scan(&state)
+			return state, err
+		},
+		Is: func(b []byte) (bool, error) {
+			var same sql.NullBool // NULL when b is nil
+			err := tx.StmtContext(ctx, st.stateIs).QueryRowContext(ctx, b, rowID).Scan(&same)
+			return same.Valid && same.Bool, err
+		},
 	})
 	if err != nil {
 		return nil, err
