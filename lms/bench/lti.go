@@ -49,9 +49,10 @@ type LTIReport struct {
 	Drained                int
 	DrainTime              time.Duration
 	Duplicates, Missing    int
-	// DuplicatePosts describes every post to a learner whose score arrived
-	// more than once (progress, score, timestamp), to tell a repeated post
-	// from a second result.
+	// Drained counts the learners whose passing result arrived;
+	// Duplicates, the posts of a result (a learner and timestamp) that
+	// arrived more than once, each described in DuplicatePosts (progress,
+	// score, timestamp).
 	DuplicatePosts []string
 }
 
@@ -187,7 +188,6 @@ func RunLTI(ctx context.Context, o LTIOptions) (*LTIReport, error) {
 	// then it comes back and the outbox drains.
 	say("phase 3: %d learners pass while the platform is down ...", o.Scores)
 	o.Platform.SetDown(true)
-	_, sentBefore := o.Platform.Counts()
 	var queued atomic.Int64
 	jobs := make(chan int)
 	for w := 0; w < o.Concurrency; w++ {
@@ -216,44 +216,55 @@ func RunLTI(ctx context.Context, o LTIOptions) (*LTIReport, error) {
 	say("  %d scores wait; the platform comes back", r.Queued)
 	o.Platform.SetDown(false)
 	start = time.Now()
-	want := map[string]bool{}
-	for i := 0; i < r.Queued; i++ {
-		want[fmt.Sprintf("bench-drain-%d", i)] = true
-	}
-	for time.Since(start) < 10*time.Minute && ctx.Err() == nil {
-		_, sent := o.Platform.Counts()
-		if sent-sentBefore >= r.Queued {
-			break
+	// Each learner's last result (completed) must arrive. A result queued
+	// earlier (the launch's start) may arrive before it, and is not a
+	// duplicate: an outbox round that picked it while the platform was
+	// down can send it just after it comes back, and the passing result
+	// follows in the next round. A duplicate is one result (one
+	// timestamp) posted twice.
+	final := func() map[string]bool {
+		got := map[string]bool{}
+		for _, s := range o.Platform.Scores() {
+			if strings.HasPrefix(s.UserID, "bench-drain-") && s.ActivityProgress == "Completed" {
+				got[s.UserID] = true
+			}
 		}
+		return got
+	}
+	for time.Since(start) < 10*time.Minute && ctx.Err() == nil && len(final()) < r.Queued {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.DrainTime = time.Since(start)
 	// Anything still in flight would show as a duplicate: wait a moment.
 	time.Sleep(2 * time.Second)
-	seen := map[string]int{}
+	got := final()
+	posts := map[string]int{}   // a learner's result (its timestamp): how often posted
+	what := map[string]string{} // the result, described
 	for _, s := range o.Platform.Scores() {
-		if strings.HasPrefix(s.UserID, "bench-drain-") {
-			seen[s.UserID]++
+		if !strings.HasPrefix(s.UserID, "bench-drain-") {
+			continue
 		}
+		k := s.UserID + " at " + s.Timestamp
+		posts[k]++
+		given := "-"
+		if s.ScoreGiven != nil {
+			given = strconv.FormatFloat(*s.ScoreGiven, 'g', -1, 64)
+		}
+		what[k] = fmt.Sprintf("%s/%s %s", s.ActivityProgress, s.GradingProgress, given)
 	}
-	for id := range want {
-		switch c := seen[id]; {
-		case c == 0:
+	for i := 0; i < r.Queued; i++ {
+		if got[fmt.Sprintf("bench-drain-%d", i)] {
+			r.Drained++
+		} else {
 			r.Missing++
-		case c > 1:
-			r.Duplicates += c - 1
-			for _, s := range o.Platform.Scores() {
-				if s.UserID == id {
-					given := "-"
-					if s.ScoreGiven != nil {
-						given = strconv.FormatFloat(*s.ScoreGiven, 'g', -1, 64)
-					}
-					r.DuplicatePosts = append(r.DuplicatePosts, fmt.Sprintf("%s %s/%s %s at %s", id, s.ActivityProgress, s.GradingProgress, given, s.Timestamp))
-				}
-			}
 		}
 	}
-	r.Drained = len(seen)
+	for k, n := range posts {
+		if n > 1 {
+			r.Duplicates += n - 1
+			r.DuplicatePosts = append(r.DuplicatePosts, fmt.Sprintf("%s (%s) posted %d times", k, what[k], n))
+		}
+	}
 	return r, nil
 }
 
