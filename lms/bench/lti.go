@@ -89,13 +89,17 @@ func launchOne(ctx context.Context, o LTIOptions, n int, resource string) (strin
 	return m[1], m[2], nil
 }
 
+// lineItems holds the column made for each platform and resource link.
 var lineItems sync.Map
 
 func lineItemOf(o LTIOptions, resource string) string {
-	if v, ok := lineItems.Load(resource); ok {
+	// Keyed by platform too: a second run in the same process has a new
+	// platform, which knows nothing of the first one's columns.
+	key := o.Platform.Issuer + " " + resource
+	if v, ok := lineItems.Load(key); ok {
 		return v.(string)
 	}
-	v, _ := lineItems.LoadOrStore(resource, o.Platform.AddLineItem("Benchmark "+resource, resource))
+	v, _ := lineItems.LoadOrStore(key, o.Platform.AddLineItem("Benchmark "+resource, resource))
 	return v.(string)
 }
 
