@@ -84,7 +84,9 @@ func (s *Store) startCheckpointer(dsn string, cfg *gorm.Config, writer *sql.DB) 
 
 // checkpointRound copies the log in passes until what the writer adds
 // during a pass is small, then copies the rest with the writer held, so
-// that the writer's next transaction starts the log again.
+// that the writer's next transaction starts the log again. When maxPasses
+// do not get there (checkpoints slower than the writer), it holds the
+// writer all the same: one longer wait, and a log that stays bounded.
 func (s *Store) checkpointRound(db *gorm.DB, writer *sql.DB) {
 	prev := -1 // the log's length when the previous pass began
 	for range maxPasses {
