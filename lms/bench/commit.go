@@ -165,6 +165,19 @@ type Learner struct {
 	seq    int64
 }
 
+// LaunchAll launches the first n users, sharing one HTTP client.
+func (e *Env) LaunchAll(n int) ([]*Learner, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n * 2}}
+	learners := make([]*Learner, n)
+	for i := range learners {
+		var err error
+		if learners[i], err = e.Launch(i, client); err != nil {
+			return nil, err
+		}
+	}
+	return learners, nil
+}
+
 // Launch opens the course for user i and starts the SCO over HTTP.
 func (e *Env) Launch(i int, client *http.Client) (*Learner, error) {
 	c, err := e.Runtime.Open(context.Background(), e.Users[i], e.Course)
@@ -222,12 +235,9 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 		return Report{}, err
 	}
 	defer e.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Learners * 2}}
-	learners := make([]*Learner, opt.Learners)
-	for i := range learners {
-		if learners[i], err = e.Launch(i, client); err != nil {
-			return Report{}, err
-		}
+	learners, err := e.LaunchAll(opt.Learners)
+	if err != nil {
+		return Report{}, err
 	}
 	r, err := load(ctx, learners, opt.Duration)
 	if err != nil {

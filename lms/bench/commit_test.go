@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"database/sql"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,14 +30,9 @@ func newBenchEnv(tb testing.TB, learners int) *Env {
 func BenchmarkCommit(b *testing.B) {
 	const learners = 64
 	e := newBenchEnv(b, learners)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: learners * 2}}
-	ls := make([]*Learner, learners)
-	for i := range ls {
-		l, err := e.Launch(i, client)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ls[i] = l
+	ls, err := e.LaunchAll(learners)
+	if err != nil {
+		b.Fatal(err)
 	}
 	var next atomic.Int64
 	b.SetParallelism(learners / max(1, runtime.GOMAXPROCS(0)))
@@ -130,14 +124,9 @@ func TestSteadyCommitsKeepTheLogShort(t *testing.T) {
 	}
 	const learners = 16
 	e := newBenchEnv(t, learners)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: learners * 2}}
-	ls := make([]*Learner, learners)
-	for i := range ls {
-		l, err := e.Launch(i, client)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls[i] = l
+	ls, err := e.LaunchAll(learners)
+	if err != nil {
+		t.Fatal(err)
 	}
 	r, err := load(context.Background(), ls, 4*time.Second)
 	if err != nil {
