@@ -65,3 +65,27 @@ func TestBenchCommitAgainstServer(t *testing.T) {
 		t.Errorf("bench commit --target printed %q, want commits, no errors and no in-process comparison", out.String())
 	}
 }
+
+// TestBenchRaw: `lectern bench raw` measures the raw upsert in its own
+// folder under --data and removes it; bad figures are refused.
+func TestBenchRaw(t *testing.T) {
+	for _, args := range [][]string{{"--writers", "0"}, {"--duration", "0s"}} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append([]string{"bench", "raw"}, args...), &out, &errb)
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) {
+			t.Errorf("bench raw %v: %v, want a usage error", args, err)
+		}
+	}
+	data := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "raw", "--writers", "2", "--duration", "200ms", "--data", data}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if !regexp.MustCompile(`2 writers: [1-9][0-9]* upserts = [0-9]+/s, p50 .*, p99 `).MatchString(out.String()) {
+		t.Errorf("output %q", out.String())
+	}
+	if left, _ := os.ReadDir(data); len(left) != 0 {
+		t.Errorf("left behind in --data: %v", left)
+	}
+}

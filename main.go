@@ -58,6 +58,7 @@ Usage:
       [--to YYYY-MM-DD] [--format csv|xlsx|json] [-o FILE]
   lectern report (--course ID | --learner EMAIL) [--format csv|xlsx|json] [-o FILE]
   lectern bench commit [--learners 64] [--duration 20s] [--target CONTENT-URL --data DIR [--db URL]]
+  lectern bench raw [--writers 64] [--duration 20s] [--data DIR]
   lectern bench lti [--concurrency 64] [--duration 20s] [--learners 1000] [--window 60s] [--scores 10000] [--db postgres://...]
   lectern lti platform add --issuer URL --client-id ID --deployment ID [--deployment ID ...]
       --auth-url URL --token-url URL --jwks-url URL [--name NAME] [--keep name,email|none]
@@ -152,8 +153,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(args) > 0 && args[0] == "lti" {
 			return benchLTI(ctx, args[1:], stdout, stderr)
 		}
+		if len(args) > 0 && args[0] == "raw" {
+			return benchRaw(ctx, args[1:], stdout, stderr)
+		}
 		if len(args) == 0 || args[0] != "commit" {
-			return usageError{"bench: want commit or lti"}
+			return usageError{"bench: want commit, raw or lti"}
 		}
 		return benchCommit(ctx, args[1:], stdout, stderr)
 	case "lti":
@@ -522,6 +526,34 @@ func benchCommit(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	static, _ := fs.Sub(embedded, "static")
 	fmt.Fprintf(stdout, "loading the commit endpoint with %d learners for %v ...\n", *learners, *duration)
 	r, err := bench.Run(ctx, bench.Options{Learners: *learners, Duration: *duration, DataDir: dir}, templates, static)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, r)
+	return nil
+}
+
+// benchRaw measures the floor of the commit figures: a raw SQLite upsert
+// of a commit's payload, one row per durable transaction, in its own
+// process.
+func benchRaw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := flag.NewFlagSet("lectern bench raw", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	writers := flags.Int("writers", 64, "concurrent writers, each upserting its own row as fast as it can")
+	duration := flags.Duration("duration", 20*time.Second, "how long to write")
+	data := flags.String("data", "", "folder for the scratch database (default: a new temporary folder), on the disk to measure")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *writers < 1 || *duration <= 0 {
+		return usageError{"bench raw: --writers and --duration must be positive"}
+	}
+	dir, err := os.MkdirTemp(*data, "lectern-raw-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	r, err := bench.RawUpserts(ctx, filepath.Join(dir, "raw.db"), bench.RawPayload(), *duration, *writers)
 	if err != nil {
 		return err
 	}

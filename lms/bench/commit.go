@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -50,19 +52,19 @@ type Report struct {
 	Duration   time.Duration
 	PerSecond  float64
 	P50, P99   time.Duration
-	RawPerSec  float64 // raw SQLite upserts per second, same payload and settings
+	Raw        RawReport // the raw SQLite floor (Run only), same payload and settings
 	PayloadLen int
 }
 
 func (r Report) String() string {
-	if r.RawPerSec == 0 { // against a running server: no raw comparison
+	if r.Raw.Upserts == 0 { // against a running server: no raw comparison
 		return fmt.Sprintf("learners %d: %d commits in %v = %.0f commits/s, p50 %v, p99 %v, errors %d (payload %d bytes)",
 			r.Learners, r.Commits, r.Duration.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
 			r.P99.Round(10*time.Microsecond), r.Errors, r.PayloadLen)
 	}
-	return fmt.Sprintf("learners %d: %d commits in %v = %.0f commits/s, p50 %v, p99 %v, errors %d; raw SQLite upsert (same %d-byte payload, WAL, synchronous=FULL): %.0f/s; ratio %.2f",
+	return fmt.Sprintf("learners %d: %d commits in %v = %.0f commits/s, p50 %v, p99 %v, errors %d (payload %d bytes)\n%v; commits/raw %.2f",
 		r.Learners, r.Commits, r.Duration.Round(time.Millisecond), r.PerSecond, r.P50.Round(10*time.Microsecond),
-		r.P99.Round(10*time.Microsecond), r.Errors, r.PayloadLen, r.RawPerSec, r.PerSecond/r.RawPerSec)
+		r.P99.Round(10*time.Microsecond), r.Errors, r.PayloadLen, r.Raw, r.PerSecond/r.Raw.PerSecond)
 }
 
 // Payload is a typical commit: a score, a status, a location, some
@@ -243,8 +245,7 @@ func Run(ctx context.Context, opt Options, templates, static fs.FS) (Report, err
 	if err != nil {
 		return r, err
 	}
-	payload, _ := json.Marshal(Payload(1))
-	r.RawPerSec, err = RawUpserts(ctx, filepath.Join(opt.DataDir, "raw.db"), payload, min(opt.Duration, 5*time.Second), opt.Learners)
+	r.Raw, err = RawUpserts(ctx, filepath.Join(opt.DataDir, "raw.db"), RawPayload(), min(opt.Duration, 5*time.Second), opt.Learners)
 	return r, err
 }
 
@@ -352,34 +353,74 @@ func load(ctx context.Context, learners []*Learner, d time.Duration) (Report, er
 	return r, nil
 }
 
+// RawPayload is what the raw upsert stores: a commit's request body (see
+// Payload), about the size of the state a commit stores.
+func RawPayload() []byte {
+	b, _ := json.Marshal(Payload(1))
+	return b
+}
+
+// RawReport is the floor a commit is measured against: a raw SQLite upsert
+// of one row per durable transaction.
+type RawReport struct {
+	Workers   int
+	Upserts   int
+	PerSecond float64
+	P50, P99  time.Duration
+}
+
+func (r RawReport) String() string {
+	return fmt.Sprintf("raw SQLite upsert (one row per transaction, WAL, synchronous=FULL), %d writers: %d upserts = %.0f/s, p50 %v, p99 %v",
+		r.Workers, r.Upserts, r.PerSecond, r.P50.Round(10*time.Microsecond), r.P99.Round(10*time.Microsecond))
+}
+
 // RawUpserts measures a raw SQLite upsert of one row per transaction, with
-// Lectern's durability settings, from `workers` goroutines.
-func RawUpserts(ctx context.Context, path string, payload []byte, d time.Duration, workers int) (float64, error) {
+// Lectern's durability settings, from `workers` goroutines, each upserting
+// its own row. Every upsert stores different bytes, as a commit does:
+// SQLite writes nothing for a row updated to the bytes it already holds,
+// so the same payload each time would measure empty transactions. The last
+// 8 bytes of the payload (at least 8 long) count the worker's upserts.
+func RawUpserts(ctx context.Context, path string, payload []byte, d time.Duration, workers int) (RawReport, error) {
+	if len(payload) < 8 {
+		return RawReport{}, errors.New("bench: the raw payload must be at least 8 bytes")
+	}
 	q := url.Values{}
 	for k, v := range map[string]string{"_journal_mode": "WAL", "_synchronous": "FULL", "_busy_timeout": "10000", "_txlock": "immediate"} {
 		q.Set(k, v)
 	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return 0, err
+		return RawReport{}, err
 	}
 	defer db.Close()
 	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`); err != nil {
-		return 0, err
+		return RawReport{}, err
 	}
-	var n atomic.Int64
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		wg        sync.WaitGroup
+		firstErr  atomic.Value
+	)
 	deadline := time.Now().Add(d)
 	start := time.Now()
-	var wg sync.WaitGroup
-	var firstErr atomic.Value
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) && ctx.Err() == nil {
+			body := slices.Clone(payload)
+			var mine []time.Duration
+			defer func() {
+				mu.Lock()
+				latencies = append(latencies, mine...)
+				mu.Unlock()
+			}()
+			for i := uint64(1); time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+				binary.BigEndian.PutUint64(body[len(body)-8:], i)
+				t0 := time.Now()
 				tx, err := db.Begin()
 				if err == nil {
-					_, err = tx.Exec(`INSERT INTO state (id, body) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body`, w, payload)
+					_, err = tx.Exec(`INSERT INTO state (id, body) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET body = excluded.body`, w, body)
 					if err == nil {
 						err = tx.Commit()
 					} else {
@@ -390,15 +431,20 @@ func RawUpserts(ctx context.Context, path string, payload []byte, d time.Duratio
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
-				n.Add(1)
+				mine = append(mine, time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
 	if err, ok := firstErr.Load().(error); ok {
-		return 0, err
+		return RawReport{}, err
 	}
-	return float64(n.Load()) / time.Since(start).Seconds(), nil
+	r := RawReport{Workers: workers, Upserts: len(latencies), PerSecond: float64(len(latencies)) / time.Since(start).Seconds()}
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		r.P50, r.P99 = latencies[n/2], latencies[n*99/100]
+	}
+	return r, nil
 }
 
 func writeZip(path string, files map[string]string) error {

@@ -2,7 +2,8 @@
 # The README's commit figures from the external load generator: Lectern on
 # SQLite, on PostgreSQL with one instance, and on PostgreSQL with two
 # instances behind HAProxy, each loaded by "lectern bench commit --target"
-# in its own process at 64 and 256 learners.
+# in its own process at 64 and 256 learners; and the floor, a raw SQLite
+# upsert of the same payload ("lectern bench raw").
 #
 # usage: go build -o lectern . && bash lms/bench/scripts/external.sh [all|sqlite|pg1|pg2]
 # needs: PostgreSQL on 127.0.0.1:5432 (user postgres, trust; it creates and
@@ -43,6 +44,9 @@ if [ "$what" = all ] || [ "$what" = sqlite ]; then
   serve sq /tmp/m-sq 127.0.0.1:18080 127.0.0.1:18081 http://127.0.0.1:18080 http://127.0.0.1:18081 || exit 1
   for n in 64 256; do bench "SQLite, one instance" http://127.0.0.1:18081 /tmp/m-sq "" $n; done
   stop_all
+  # The floor, on the same disk with the server stopped: a raw SQLite
+  # upsert of the same payload, one row per durable transaction.
+  for n in 64 256; do echo "== raw SQLite upsert, $n writers"; "$L" bench raw --writers $n --duration "$DUR" --data /tmp/m-sq; done
 fi
 if [ "$what" = all ] || [ "$what" = pg1 ]; then
   newpg lectern_m1; rm -rf /tmp/m-p1; mkdir -p /tmp/m-p1
