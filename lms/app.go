@@ -76,7 +76,7 @@ func Open(cfg Config, assets Assets, log *slog.Logger) (*App, error) {
 	l := cfg.LTI
 	ltiSvc := lti.New(st, lti.Options{BaseURL: cfg.BaseURL, StateTTL: l.StateTTL, CodeTTL: l.CodeTTL, SessionTTL: l.SessionTTL,
 		Leeway: l.Leeway, MaxTokenBytes: l.MaxTokenBytes, MaxResponseBytes: l.MaxResponseBytes, HTTPTimeout: l.HTTPTimeout,
-		KeyOverlap: l.KeyOverlap, ScoreMaxAttempts: l.ScoreMaxAttempts, RosterMax: l.RosterMax, RegistrationTTL: l.RegistrationTTL, JWKSRefetch: l.JWKSRefetch, RetryBase: l.RetryBase}, log)
+		KeyOverlap: l.KeyOverlap, ScoreMaxAttempts: l.ScoreMaxAttempts, RosterMax: l.RosterMax, RegistrationTTL: l.RegistrationTTL, JWKSRefetch: l.JWKSRefetch, RetryBase: l.RetryBase, ProbeEvery: l.ProbeEvery}, log)
 	saved, err := st.Settings(context.Background())
 	if err != nil {
 		st.Close()

@@ -157,6 +157,7 @@ type LTIConfig struct {
 	RegistrationTTL  time.Duration // a dynamic registration link is valid this long
 	JWKSRefetch      time.Duration // a platform's keys are fetched again for an unknown key id at most this often
 	RetryBase        time.Duration // first pause after a failed grade post; it doubles up to an hour
+	ProbeEvery       time.Duration // a platform whose grade posts all wait out a back-off is tried with one this often
 	OutboxInterval   time.Duration // how often the grade outbox is emptied
 }
 
@@ -222,7 +223,7 @@ func DefaultConfig() Config {
 			StateTTL: 10 * time.Minute, CodeTTL: 2 * time.Minute, SessionTTL: 8 * time.Hour, Leeway: time.Minute,
 			MaxTokenBytes: 64 << 10, MaxResponseBytes: 4 << 20, HTTPTimeout: 15 * time.Second, KeyOverlap: 72 * time.Hour,
 			ScoreMaxAttempts: 12, RosterMax: 10000, RegistrationTTL: 7 * 24 * time.Hour, JWKSRefetch: 10 * time.Second,
-			RetryBase: 30 * time.Second, OutboxInterval: 15 * time.Second,
+			RetryBase: 30 * time.Second, ProbeEvery: time.Minute, OutboxInterval: 15 * time.Second,
 		},
 	}
 }
@@ -321,6 +322,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	dur(&c.LTI.RegistrationTTL, "lti-registration-ttl", "how long a dynamic registration link stays valid")
 	dur(&c.LTI.JWKSRefetch, "lti-jwks-refetch", "fetch a platform's keys again for an unknown key id at most this often")
 	dur(&c.LTI.RetryBase, "lti-retry-base", "first pause after a failed grade post (it doubles up to an hour)")
+	dur(&c.LTI.ProbeEvery, "lti-probe-every", "how often a platform whose grade posts all wait out a back-off is tried with the oldest of them")
 	dur(&c.LTI.OutboxInterval, "lti-outbox-interval", "how often waiting grade posts are sent")
 	str(&c.TrustedProxies, "trusted-proxies", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	dur(&c.ReadHeaderTimeout, "read-header-timeout", "time a client has to send a request's headers")
@@ -422,7 +424,7 @@ func (c *Config) Validate() error {
 	l := c.LTI
 	switch {
 	case l.StateTTL <= 0 || l.CodeTTL <= 0 || l.SessionTTL <= 0 || l.HTTPTimeout <= 0 || l.KeyOverlap <= 0 || l.RegistrationTTL <= 0 ||
-		l.RetryBase <= 0 || l.OutboxInterval <= 0:
+		l.RetryBase <= 0 || l.ProbeEvery <= 0 || l.OutboxInterval <= 0:
 		return fmt.Errorf("config: the --lti-* durations must be positive")
 	case l.JWKSRefetch < 0:
 		return fmt.Errorf("config: --lti-jwks-refetch must not be negative")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lectern/lectern/internal/fixture"
 	"github.com/lectern/lectern/lms/store"
@@ -183,6 +184,36 @@ func TestDBSetting(t *testing.T) {
 		}
 		if err == nil && db != "" && cfg.Database() != db {
 			t.Errorf("--db %q: database %q", db, cfg.Database())
+		}
+	}
+}
+
+// TestConfigLTIDurations: the grade outbox's pauses take flags, default to
+// their documented values, and are refused at 0.
+func TestConfigLTIDurations(t *testing.T) {
+	tests := []struct {
+		args  []string
+		probe time.Duration
+		want  string // in the error; "" for none
+	}{
+		{nil, time.Minute, ""},
+		{[]string{"--lti-probe-every", "20s"}, 20 * time.Second, ""},
+		{[]string{"--lti-probe-every", "0"}, 0, "--lti-* durations"},
+		{[]string{"--lti-retry-base", "0"}, time.Minute, "--lti-* durations"},
+	}
+	for _, tt := range tests {
+		cfg := DefaultConfig()
+		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		cfg.RegisterFlags(fs)
+		if err := fs.Parse(append([]string{"--data", t.TempDir()}, tt.args...)); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if cfg.LTI.ProbeEvery != tt.probe {
+			t.Errorf("%v: probe every %v, want %v", tt.args, cfg.LTI.ProbeEvery, tt.probe)
+		}
+		err := cfg.Validate()
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%v: %v, want %q", tt.args, err, tt.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"html"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/lectern/lectern/lms/lti"
 	"github.com/lectern/lectern/lms/runtime"
 	"github.com/lectern/lectern/lms/store"
+	"github.com/lectern/lectern/lms/store/storetest"
 	"github.com/lectern/lectern/scorm/cmi"
 )
 
@@ -842,5 +844,112 @@ func TestLTIGradeFailures(t *testing.T) {
 	}
 	if c, _ := e.lec.app.Store.LTIScoreCounts(ctx); c["pending"] != 1 {
 		t.Errorf("after an admin's retry: %v, want it pending", c)
+	}
+}
+
+// TestLTIGradeProbeAfterOutage: after an outage, the backlog does not wait
+// out its back-off (an hour here). A platform whose scores all wait is
+// probed with the oldest, at most every --lti-probe-every (an hour here too;
+// a new service, like a new outbox leader, has probed nothing yet). A probe
+// that fails, at the token endpoint or at the post, leaves its score's tries
+// and back-off as they were; one that goes through brings the backlog.
+func TestLTIGradeProbeAfterOutage(t *testing.T) {
+	e := startLTI(t, "name,email", func(c *lms.Config) {
+		if dsn := storetest.DSN(t, c.DatabasePath()); store.IsPostgres(dsn) {
+			c.DB = dsn
+		}
+		c.LTI.RetryBase, c.LTI.ProbeEvery, c.LTI.OutboxInterval = time.Hour, time.Hour, time.Hour
+	})
+	ctx := context.Background()
+	st := e.lec.app.Store
+	lineItems := map[string]string{}
+	learn := func(rl string) *ltiplatform.Page {
+		l := e.launch(ada, rl)
+		l.LineItem = e.p.AddLineItem(rl, rl)
+		l.Custom = map[string]string{"course_id": fmt.Sprint(e.course)}
+		lineItems[rl] = l.LineItem
+		return e.run(t, ltiplatform.NewBrowser(), l)
+	}
+	deliver := func(s *lti.Service, want int) {
+		t.Helper()
+		if sent, err := s.DeliverScores(ctx); err != nil || sent != want {
+			t.Fatalf("deliver: %d sent (%v), want %d", sent, err, want)
+		}
+	}
+	fresh := func() *lti.Service { return lti.New(st, e.lec.app.LTI.Opt, nil) }
+	waiting := func() []store.LTIScoreRow { // oldest first
+		t.Helper()
+		rows, err := st.LTIScoreRows(ctx, store.ScorePending, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Reverse(rows)
+		return rows
+	}
+	passed := cmi.Change{Element: "cmi.core.lesson_status", Value: "passed"}
+
+	// Two columns of the same course: a result of ada's goes to both.
+	learn("rl-a")
+	pg := learn("rl-b")
+	// The app's service sends a first result and keeps the platform's token.
+	commitTo(t, e, pg.Body, 1, cmi.Change{Element: "cmi.core.lesson_status", Value: "incomplete"})
+	deliver(e.lec.app.LTI, 2)
+
+	// Down: the passing result fails at the token endpoint in both columns
+	// and waits an hour.
+	e.p.SetDown(true)
+	commitTo(t, e, pg.Body, 2, passed)
+	deliver(fresh(), 0)
+	before := waiting()
+	if len(before) != 2 || before[0].Attempts != 1 || before[1].Attempts != 1 ||
+		before[0].NextAt.Before(time.Now().Add(50*time.Minute)) || !strings.Contains(before[0].LastError, "token endpoint") {
+		t.Fatalf("after the outage's first round: %+v, want two scores waiting an hour after one try", before)
+	}
+	// Probes fail: the oldest score records why, nothing else changes.
+	for _, probe := range []struct {
+		s    *lti.Service
+		want string
+	}{
+		{e.lec.app.LTI, "score post: HTTP 503"}, // with a token: the post fails
+		{fresh(), "token endpoint: HTTP 503"},   // without: the token endpoint fails
+	} {
+		deliver(probe.s, 0)
+		after := waiting()
+		if len(after) != 2 || !strings.Contains(after[0].LastError, probe.want) {
+			t.Fatalf("after a probe: %+v, want the oldest score's last error %q", after, probe.want)
+		}
+		for i := range after {
+			if after[i].Attempts != before[i].Attempts || !after[i].NextAt.Equal(before[i].NextAt) || after[i].State != store.ScorePending {
+				t.Errorf("score %d after a failed probe: %d tries, next at %v (%s), want %d tries, next at %v",
+					after[i].ID, after[i].Attempts, after[i].NextAt, after[i].State, before[i].Attempts, before[i].NextAt)
+			}
+		}
+		if after[1].LastError != before[1].LastError {
+			t.Errorf("the second score's last error %q, want %q: only the oldest is probed", after[1].LastError, before[1].LastError)
+		}
+	}
+
+	// Back up, no new score. The app's service probed within the hour: the
+	// backlog waits, as it did before probes.
+	e.p.SetDown(false)
+	deliver(e.lec.app.LTI, 0)
+	// A service that has not probed yet: the probe goes through and wakes
+	// the rest, all in one round.
+	deliver(fresh(), 2)
+	scores := e.p.Scores()
+	if len(scores) != 4 {
+		t.Fatalf("the platform has %d scores, want 4: %+v", len(scores), scores)
+	}
+	got := map[string]string{}
+	for _, s := range scores[2:] {
+		got[s.LineItem] = s.UserID + " " + s.GradingProgress
+	}
+	for _, rl := range []string{"rl-a", "rl-b"} {
+		if got[lineItems[rl]] != "u-ada FullyGraded" {
+			t.Errorf("%s after the outage: %q, want u-ada FullyGraded", rl, got[lineItems[rl]])
+		}
+	}
+	if c, _ := st.LTIScoreCounts(ctx); c["pending"] != 0 || c["sent"] != 4 {
+		t.Errorf("outbox states %v: want 4 sent, none pending", c)
 	}
 }

@@ -21,20 +21,30 @@ import (
 // Scores are queued by the run-time in the transaction of the commit that
 // changed a result (lms/store/lti_scores.go). The worker sends the newest
 // pending score of each learner and column, oldest first, marks it sent when
-// the platform accepted it, and retries failures with back-off until
-// Opt.ScoreMaxAttempts, after which it waits, failed, for an admin. An older
-// score never overwrites a newer one: the newer supersedes it before it goes
-// out, only one score per learner and column is in flight, and each carries
-// the time its result was reached as its timestamp, which platforms use to
-// ignore older ones. A crash between the platform's answer and the mark
-// sends the same score again, with the same timestamp: the gradebook does
-// not change.
+// the platform accepted it, and retries failures with back-off (from
+// Opt.RetryBase doubling up to an hour). A score the platform refuses is
+// tried Opt.ScoreMaxAttempts times, after which it waits, failed, for an
+// admin; while the platform is down or unreachable its scores wait however
+// long it takes. An older score never overwrites a newer one: the newer
+// supersedes it before it goes out, only one score per learner and column is
+// in flight, and each carries the time its result was reached as its
+// timestamp, which platforms use to ignore older ones. A crash between the
+// platform's answer and the mark sends the same score again, with the same
+// timestamp: the gradebook does not change.
+//
+// When a score that had failed goes through, the platform's whole backlog is
+// due at once. So that the backlog need not wait out its back-off after a
+// short outage, a platform whose pending scores all wait is probed at most
+// every Opt.ProbeEvery (a minute by default): its oldest pending score is
+// sent early. If the platform accepts it, the backlog follows; if not, the
+// score keeps its tries and its back-off. Failed scores are never probed.
 
 const (
 	scoreBatch       = 500
 	scoreConcurrency = 8
 	retryBase        = 30 * time.Second
 	retryMax         = time.Hour
+	probeEvery       = time.Minute
 )
 
 // backoff is the pause after a post's attempts-th failure: from
@@ -125,19 +135,33 @@ func (s *Service) RunOutbox(ctx context.Context, every time.Duration) {
 
 var deliverMu sync.Mutex // one delivery round at a time in a process
 
-// DeliverScores sends every score that is due and returns how many the
-// platforms accepted.
+// DeliverScores sends every score that is due, and the probes of platforms
+// whose scores all wait, and returns how many the platforms accepted.
 func (s *Service) DeliverScores(ctx context.Context) (int, error) {
 	deliverMu.Lock()
 	defer deliverMu.Unlock()
 	sent := 0
-	for ctx.Err() == nil {
+	for pass := 0; ctx.Err() == nil; pass++ {
 		if _, err := s.Store.SupersedeLTIScores(ctx); err != nil {
 			return sent, err
 		}
 		jobs, err := s.Store.DueLTIScores(ctx, scoreBatch)
 		if err != nil {
 			return sent, err
+		}
+		// The round's probes, by score id, are picked once, after
+		// superseding: each is the newest score of its column.
+		var probe map[uint]bool
+		if pass == 0 {
+			extra, err := s.probes(ctx)
+			if err != nil {
+				return sent, err
+			}
+			probe = make(map[uint]bool, len(extra))
+			for _, j := range extra {
+				probe[j.ID] = true
+			}
+			jobs = append(jobs, extra...)
 		}
 		if len(jobs) == 0 {
 			return sent, nil
@@ -155,7 +179,7 @@ func (s *Service) DeliverScores(ctx context.Context) (int, error) {
 		}
 		progress := false
 		for pid, js := range byPlatform {
-			n, err := s.deliverPlatform(ctx, pid, js)
+			n, err := s.deliverPlatform(ctx, pid, js, probe)
 			sent += n
 			if err != nil {
 				s.Log.Warn("LTI grade outbox: platform unreachable", "platform", pid, "err", err)
@@ -169,20 +193,55 @@ func (s *Service) DeliverScores(ctx context.Context) (int, error) {
 	return sent, ctx.Err()
 }
 
-// deliverPlatform sends one platform's scores.
-func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*store.LTIScoreJob) (int, error) {
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID })
-	ids := make([]uint, len(jobs))
-	for i, j := range jobs {
-		ids[i] = j.ID
+// probes picks the scores sent early this round: for each platform whose
+// pending scores all wait out a back-off and that was not probed within
+// Opt.ProbeEvery, the oldest of them.
+func (s *Service) probes(ctx context.Context) ([]store.LTIScoreJob, error) {
+	jobs, err := s.Store.LTIScoresToProbe(ctx)
+	if err != nil || len(jobs) == 0 {
+		return nil, err
 	}
+	every := s.Opt.ProbeEvery
+	if every <= 0 {
+		every = probeEvery
+	}
+	now := time.Now()
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if s.probed == nil {
+		s.probed = map[uint]time.Time{}
+	}
+	out := jobs[:0]
+	for _, j := range jobs {
+		if last, ok := s.probed[j.PlatformID]; ok && now.Sub(last) < every {
+			continue
+		}
+		s.probed[j.PlatformID] = now
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// deliverPlatform sends one platform's scores; those in probe are probes,
+// whose failure costs their score nothing.
+func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*store.LTIScoreJob, probe map[uint]bool) (int, error) {
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].ID < jobs[b].ID })
 	postpone := func(err error) (int, error) {
+		var ids, probes []uint
 		attempts := 0
 		for _, j := range jobs {
+			if probe[j.ID] {
+				probes = append(probes, j.ID)
+				continue
+			}
+			ids = append(ids, j.ID)
 			attempts = max(attempts, j.Attempts)
 		}
 		// The platform failed, not the scores: they wait without a limit.
 		if derr := s.Store.DeferLTIScores(ctx, ids, err.Error(), time.Now().UTC().Add(s.backoff(attempts))); derr != nil {
+			return 0, derr
+		}
+		if derr := s.Store.MarkLTIProbeFailed(ctx, probes, err.Error()); derr != nil {
 			return 0, derr
 		}
 		return 0, err
@@ -210,7 +269,7 @@ func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*
 		}
 		u, err := s.lineItem(ctx, p, j)
 		if err != nil {
-			s.failScore(ctx, j, err)
+			s.failScore(ctx, j, err, probe[j.ID])
 			lineItems[j.PlacementID] = ""
 			continue
 		}
@@ -233,7 +292,7 @@ func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*
 			defer wg.Done()
 			defer func() { <-sem }()
 			if err := s.postScore(ctx, p, token, li, j); err != nil {
-				s.failScore(ctx, j, err)
+				s.failScore(ctx, j, err, probe[j.ID])
 				return
 			}
 			mu.Lock()
@@ -245,8 +304,9 @@ func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*
 	if err := s.Store.MarkLTIScoresSent(ctx, done); err != nil {
 		return 0, err
 	}
-	// A platform that answers again gets its backlog at once.
-	if len(done) > 0 && slices.ContainsFunc(jobs, func(j *store.LTIScoreJob) bool { return j.Attempts > 0 }) {
+	// A platform that answers again (a score that had failed, or a probe,
+	// went through) gets its backlog at once.
+	if len(done) > 0 && slices.ContainsFunc(jobs, func(j *store.LTIScoreJob) bool { return j.Attempts > 0 || probe[j.ID] }) {
 		if _, err := s.Store.WakeLTIScores(ctx, p.ID); err != nil {
 			return len(done), err
 		}
@@ -254,10 +314,18 @@ func (s *Service) deliverPlatform(ctx context.Context, platformID uint, jobs []*
 	return len(done), nil
 }
 
-func (s *Service) failScore(ctx context.Context, j *store.LTIScoreJob, err error) {
-	var tr transient
-	final := j.Attempts+1 >= s.Opt.ScoreMaxAttempts && !errors.As(err, &tr)
-	if merr := s.Store.MarkLTIScoreRetry(ctx, j.ID, err.Error(), time.Now().UTC().Add(s.backoff(j.Attempts)), final); merr != nil {
+// failScore records a failed send: a try and a back-off, or, for a probe,
+// only the reason.
+func (s *Service) failScore(ctx context.Context, j *store.LTIScoreJob, err error, probe bool) {
+	var merr error
+	if probe {
+		merr = s.Store.MarkLTIProbeFailed(ctx, []uint{j.ID}, err.Error())
+	} else {
+		var tr transient
+		final := j.Attempts+1 >= s.Opt.ScoreMaxAttempts && !errors.As(err, &tr)
+		merr = s.Store.MarkLTIScoreRetry(ctx, j.ID, err.Error(), time.Now().UTC().Add(s.backoff(j.Attempts)), final)
+	}
+	if merr != nil {
 		s.Log.Error("LTI grade outbox: mark failure", "score", j.ID, "err", merr)
 	}
 }

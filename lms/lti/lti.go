@@ -47,6 +47,7 @@ type Options struct {
 	RegistrationTTL  time.Duration // a dynamic registration link is valid this long
 	JWKSRefetch      time.Duration // a platform's keys are fetched again for an unknown key id at most this often
 	RetryBase        time.Duration // first pause after a failed grade post (0: 30 s); tests and the bench shorten it
+	ProbeEvery       time.Duration // a platform whose grade posts all wait out a back-off is tried with one this often (0: a minute)
 }
 
 // DefaultOptions are the defaults of the settings.
@@ -73,6 +74,9 @@ type Service struct {
 
 	tokMu  sync.Mutex
 	tokens map[string]accessToken // access tokens by platform and scope
+
+	probeMu sync.Mutex
+	probed  map[uint]time.Time // when each platform was last probed (see probes)
 }
 
 // New builds the service.

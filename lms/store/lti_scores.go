@@ -84,20 +84,43 @@ func (s *Store) SupersedeLTIScores(ctx context.Context) (int64, error) {
 	return res.RowsAffected, nil
 }
 
-// DueLTIScores lists pending scores due by now, oldest first.
-func (s *Store) DueLTIScores(ctx context.Context, limit int) ([]LTIScoreJob, error) {
-	var out []LTIScoreJob
-	err := s.read(ctx).Table("lti_scores s").
+// scoreJobs selects scores (as s) with what sending them needs.
+func (s *Store) scoreJobs(ctx context.Context) *gorm.DB {
+	return s.read(ctx).Table("lti_scores s").
 		Select(`s.*, g.subject, g.placement_id, x.platform_id, p.line_item_url, p.line_items_url, p.scopes, p.resource_link_id,
 			COALESCE(NULLIF(p.title, ''), c.title) AS label, g.course_id`).
 		Joins("JOIN lti_grades g ON g.id = s.grade_id").
 		Joins("JOIN lti_placements p ON p.id = g.placement_id").
 		Joins("JOIN lti_contexts x ON x.id = p.context_row_id").
-		Joins("JOIN courses c ON c.id = g.course_id").
+		Joins("JOIN courses c ON c.id = g.course_id")
+}
+
+// DueLTIScores lists pending scores due by now, oldest first.
+func (s *Store) DueLTIScores(ctx context.Context, limit int) ([]LTIScoreJob, error) {
+	var out []LTIScoreJob
+	err := s.scoreJobs(ctx).
 		Where("s.state = ? AND s.next_at <= ?", ScorePending, s.now()).
 		Order("s.id").Limit(limit).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: due scores: %w", err)
+	}
+	return out, nil
+}
+
+// LTIScoresToProbe lists, for each platform whose pending scores all wait
+// out a back-off, the oldest of them: the outbox sends it early to learn
+// whether the platform answers again.
+func (s *Store) LTIScoresToProbe(ctx context.Context) ([]LTIScoreJob, error) {
+	var out []LTIScoreJob
+	err := s.scoreJobs(ctx).
+		Where(`s.id IN (SELECT MIN(o.id) FROM lti_scores o
+			JOIN lti_grades og ON og.id = o.grade_id
+			JOIN lti_placements op ON op.id = og.placement_id
+			JOIN lti_contexts ox ON ox.id = op.context_row_id
+			WHERE o.state = ? GROUP BY ox.platform_id HAVING MIN(o.next_at) > ?)`, ScorePending, s.now()).
+		Order("s.id").Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: scores to probe: %w", err)
 	}
 	return out, nil
 }
@@ -141,6 +164,20 @@ func (s *Store) DeferLTIScores(ctx context.Context, ids []uint, reason string, n
 		Updates(map[string]any{"last_error": truncate(reason, 1000), "next_at": next, "attempts": gorm.Expr("attempts + 1")}).Error
 	if err != nil {
 		return fmt.Errorf("store: defer scores: %w", err)
+	}
+	return nil
+}
+
+// MarkLTIProbeFailed records why a probe of pending scores failed, and
+// nothing else: a probe costs a score neither a try nor its back-off.
+func (s *Store) MarkLTIProbeFailed(ctx context.Context, ids []uint, reason string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Model(&LTIScore{}).Where("id IN ? AND state = ?", ids, ScorePending).
+		Update("last_error", truncate(reason, 1000)).Error
+	if err != nil {
+		return fmt.Errorf("store: mark probe failed: %w", err)
 	}
 	return nil
 }
