@@ -370,15 +370,22 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 			return nil, err
 		}
 	}
+	storedLen := int64(-1) // the stored state's size, once Apply has learnt it
 	up, journal, err := req.Apply(&l, StoredState{
 		Load: func() ([]byte, error) {
 			var state []byte
 			err := tx.StmtContext(ctx, st.state).QueryRowContext(ctx, rowID).Scan(&state)
+			if err == nil {
+				storedLen = int64(len(state))
+			}
 			return state, err
 		},
 		Is: func(b []byte) (bool, error) {
 			var same sql.NullBool // NULL when b is nil
 			err := tx.StmtContext(ctx, st.stateIs).QueryRowContext(ctx, b, rowID).Scan(&same)
+			if err == nil && same.Valid && same.Bool {
+				storedLen = int64(len(b))
+			}
 			return same.Valid && same.Bool, err
 		},
 	})
@@ -387,7 +394,11 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	}
 	if req.MaxAttemptBytes > 0 {
 		var others, before int64
-		if err := tx.StmtContext(ctx, st.stateSizes).QueryRowContext(ctx, rowID, rowID, l.AttemptID).Scan(&others, &before); err != nil {
+		if req.SingleSCO && storedLen >= 0 {
+			// The attempt holds this SCO's row alone, whose size Apply
+			// has just read or confirmed.
+			before = storedLen
+		} else if err := tx.StmtContext(ctx, st.stateSizes).QueryRowContext(ctx, rowID, rowID, l.AttemptID).Scan(&others, &before); err != nil {
 			return nil, err
 		}
 		if after := others + int64(len(up.State)); after > req.MaxAttemptBytes && after > others+before {
