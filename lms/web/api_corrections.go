@@ -53,6 +53,20 @@ func (s *Server) apiEnrolmentParam(c echo.Context) (*store.EnrolmentRow, error) 
 	return &rows[0], nil
 }
 
+// enrolmentCorrection reads what a correction of the path's enrolment
+// needs: the enrolment, then the request's JSON of at most max bytes.
+func enrolmentCorrection[T any](s *Server, c echo.Context, max int64) (*store.EnrolmentRow, *T, error) {
+	row, err := s.apiEnrolmentParam(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := new(T)
+	if err := decodeJSONMax(c, in, max); err != nil {
+		return nil, nil, err
+	}
+	return row, in, nil
+}
+
 // apiCorrected is an enrolment after a correction.
 type apiCorrected struct {
 	apiEnrolment
@@ -81,12 +95,8 @@ type apiReason struct {
 }
 
 func (s *Server) apiUnenrol(c echo.Context) error {
-	row, err := s.apiEnrolmentParam(c)
+	row, in, err := enrolmentCorrection[apiReason](s, c, apiMaxBodyBytes)
 	if err != nil {
-		return err
-	}
-	var in apiReason
-	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.comp.Unenrol(c.Request().Context(), row.ID, in.Reason); err != nil {
@@ -102,12 +112,8 @@ type apiDue struct {
 }
 
 func (s *Server) apiSetDue(c echo.Context) error {
-	row, err := s.apiEnrolmentParam(c)
+	row, in, err := enrolmentCorrection[apiDue](s, c, apiMaxBodyBytes)
 	if err != nil {
-		return err
-	}
-	var in apiDue
-	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	var due *time.Time
@@ -136,12 +142,8 @@ type apiExempt struct {
 }
 
 func (s *Server) apiSetExempt(c echo.Context) error {
-	row, err := s.apiEnrolmentParam(c)
+	row, in, err := enrolmentCorrection[apiExempt](s, c, apiMaxBodyBytes)
 	if err != nil {
-		return err
-	}
-	var in apiExempt
-	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	if in.Exempt == nil {
@@ -168,13 +170,9 @@ type apiOffline struct {
 const apiOfflineSlack = 64 << 10
 
 func (s *Server) apiRecordOffline(c echo.Context) error {
-	row, err := s.apiEnrolmentParam(c)
-	if err != nil {
-		return err
-	}
-	var in apiOffline
 	max := base64.StdEncoding.EncodedLen(int(s.opt.EvidenceMaxBytes)) + apiOfflineSlack
-	if err := decodeJSONMax(c, &in, int64(max)); err != nil {
+	row, in, err := enrolmentCorrection[apiOffline](s, c, int64(max))
+	if err != nil {
 		return err
 	}
 	off := compliance.Offline{Date: in.Date, Note: in.Note}
@@ -215,6 +213,20 @@ func toAPICertificate(c *store.Completion) apiCertificate {
 		ExpiresAt: apiTime(c.ExpiresAt), RevokedAt: apiTime(c.RevokedAt)}
 }
 
+// certificateCorrection reads what a correction of the path's certificate
+// needs: the certificate, then the request's reason.
+func (s *Server) certificateCorrection(c echo.Context) (*store.Completion, string, error) {
+	comp, err := s.apiCertificateParam(c)
+	if err != nil {
+		return nil, "", err
+	}
+	var in apiReason
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, "", err
+	}
+	return comp, in.Reason, nil
+}
+
 func (s *Server) apiCertificateParam(c echo.Context) (*store.Completion, error) {
 	code := normaliseCode(c.Param("code"))
 	if !codePattern.MatchString(code) {
@@ -228,15 +240,11 @@ func (s *Server) apiCertificateParam(c echo.Context) (*store.Completion, error) 
 }
 
 func (s *Server) apiRevokeCertificate(c echo.Context) error {
-	comp, err := s.apiCertificateParam(c)
+	comp, reason, err := s.certificateCorrection(c)
 	if err != nil {
 		return err
 	}
-	var in apiReason
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	if err := s.comp.RevokeCertificate(c.Request().Context(), comp.Code, in.Reason); err != nil {
+	if err := s.comp.RevokeCertificate(c.Request().Context(), comp.Code, reason); err != nil {
 		return s.apiCorrectionError(err)
 	}
 	if comp, err = s.store.CompletionByCode(c.Request().Context(), comp.Code); err != nil {
@@ -246,15 +254,11 @@ func (s *Server) apiRevokeCertificate(c echo.Context) error {
 }
 
 func (s *Server) apiReissueCertificate(c echo.Context) error {
-	comp, err := s.apiCertificateParam(c)
+	comp, reason, err := s.certificateCorrection(c)
 	if err != nil {
 		return err
 	}
-	var in apiReason
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	fresh, err := s.comp.ReissueCertificate(c.Request().Context(), comp.Code, in.Reason)
+	fresh, err := s.comp.ReissueCertificate(c.Request().Context(), comp.Code, reason)
 	if err != nil {
 		return s.apiCorrectionError(err)
 	}
