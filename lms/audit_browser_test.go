@@ -22,15 +22,15 @@ import (
 func TestAuditChartsInBrowser(t *testing.T) {
 	lec := startLectern(t)
 	bg := context.Background()
-	logins, err := demo.Seed(bg, lec.app)
+	logins, err := demo.Seed(bg, lec.App)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chloe, err := lec.app.Store.UserByEmail(bg, "chloe@demo.lectern.test")
+	chloe, err := lec.App.Store.UserByEmail(bg, "chloe@demo.lectern.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := lec.app.Store.Enrolments(bg, store.EnrolmentFilter{UserID: chloe.ID})
+	rows, err := lec.App.Store.Enrolments(bg, store.EnrolmentFilter{UserID: chloe.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestAuditChartsInBrowser(t *testing.T) {
 
 	ctx := browser.New(t, 2*time.Minute)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, logins[0].Email, 0)), chromedp.Navigate(lec.url+"/admin/charts"), chromedp.WaitVisible(css(".chart svg"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, logins[0].Email, 0)), chromedp.Navigate(lec.URL+"/admin/charts"), chromedp.WaitVisible(css(".chart svg"))); err != nil {
 		t.Fatal(err)
 	}
 	type box struct {
@@ -75,12 +75,12 @@ func TestAuditChartsInBrowser(t *testing.T) {
 			t.Errorf("charts page lacks %q", want)
 		}
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("/admin/charts: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-charts")
 
-	page := lec.url + web.AttemptURL(attempt)
+	page := lec.URL + web.AttemptURL(attempt)
 	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(css("main table"))); err != nil {
 		t.Fatal(err)
 	}
@@ -90,23 +90,23 @@ func TestAuditChartsInBrowser(t *testing.T) {
 			t.Errorf("timeline lacks %q", want)
 		}
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("timeline: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-attempt")
 
 	// On a phone, the charts shrink to the screen.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.url+"/admin/charts"), chromedp.WaitVisible(css(".chart svg"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.URL+"/admin/charts"), chromedp.WaitVisible(css(".chart svg"))); err != nil {
 		t.Fatal(err)
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("/admin/charts on a phone: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-charts-phone")
 	if err := chromedp.Do(ctx, chromedp.Navigate(page), chromedp.WaitVisible(css("main table"))); err != nil {
 		t.Fatal(err)
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("timeline on a phone: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-attempt-phone")
@@ -114,21 +114,21 @@ func TestAuditChartsInBrowser(t *testing.T) {
 	// A SCO that saves hostile and very long values: shown as text, folded,
 	// and wrapped when unfolded, on a phone and on a desktop.
 	hostile := attemptWithValue(t, lec, "ana@demo.lectern.test", `<img src=x onerror="window.pwned=1">`+strings.Repeat("0123456789", 60))
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+web.AttemptURL(hostile)), chromedp.WaitVisible(css("main details summary")), chromedp.Click(css("main details summary"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.URL+web.AttemptURL(hostile)), chromedp.WaitVisible(css("main details summary")), chromedp.Click(css("main details summary"))); err != nil {
 		t.Fatal(err)
 	}
 	pwned, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pwned === 1 || document.querySelector("main img") !== null`))
 	if err != nil || pwned {
 		t.Errorf("a saved value became markup (%v)", err)
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("long value on a phone: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-attempt-long-phone")
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(css("main details summary")), chromedp.Click(css("main details summary"))); err != nil {
 		t.Fatal(err)
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("long value on a desktop: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "audit-attempt-long")
@@ -139,18 +139,18 @@ func TestAuditChartsInBrowser(t *testing.T) {
 func attemptWithValue(t *testing.T, lec *running, email, v string) uint {
 	t.Helper()
 	bg := context.Background()
-	u, err := lec.app.Store.UserByEmail(bg, email)
+	u, err := lec.App.Store.UserByEmail(bg, email)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := lec.app.Runtime.Open(bg, u, 1)
+	c, err := lec.App.Runtime.Open(bg, u, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lec.app.Runtime.Start(bg, c.Token); err != nil {
+	if _, err := lec.App.Runtime.Start(bg, c.Token); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lec.app.Runtime.Commit(bg, runtime.CommitRequest{Token: c.Token, Seq: 1, Changes: []cmi.Change{
+	if _, err := lec.App.Runtime.Commit(bg, runtime.CommitRequest{Token: c.Token, Seq: 1, Changes: []cmi.Change{
 		{Element: "cmi.suspend_data", Value: v}, {Element: "cmi.core.lesson_location", Value: `<b>"&'`},
 	}}); err != nil {
 		t.Fatal(err)

@@ -2,11 +2,6 @@ package lms_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,65 +10,21 @@ import (
 
 	"github.com/lectern/lectern/internal/browser"
 	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/internal/lecterntest"
 	"github.com/lectern/lectern/lms"
 	"github.com/lectern/lectern/lms/demo"
 )
 
-// running is a real Lectern: data folder, SQLite file, HTTP listener.
-type running struct {
-	app *lms.App
-	url string
-}
+// running is a real Lectern (see lecterntest) with the lms tests' helpers.
+type running struct{ *lecterntest.Running }
 
 func startLectern(t *testing.T, opts ...func(*lms.Config)) *running {
 	t.Helper()
-	cfg := lms.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr, cfg.ContentAddr = freeAddr(t), freeAddr(t)
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	assets := lms.Assets{
-		Templates: os.DirFS(filepath.Join(fixture.Root(), "templates")),
-		Static:    os.DirFS(filepath.Join(fixture.Root(), "static")),
-	}
-	var logTo io.Writer = io.Discard
-	if os.Getenv("LECTERN_TEST_LOG") != "" {
-		logTo = os.Stderr // the server's log, for debugging a browser test
-	}
-	app, err := lms.Open(cfg, assets, slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, func(string, string) { close(ready) }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		app.Close()
-	})
-	return &running{app: app, url: app.Config.BaseURL}
-}
-
-// freeAddr finds a free loopback port.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return &running{lecterntest.Start(t, func(c *lms.Config) {
+		for _, o := range opts {
+			o(c)
+		}
+	})}
 }
 
 // link is a single-use sign-in link for email, opening course when not 0.
@@ -84,11 +35,7 @@ func (r *running) link(t *testing.T, email string, course uint) string {
 	if course != 0 {
 		r.enrol(t, email, course)
 	}
-	l, err := r.app.LoginLink(context.Background(), email, course)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
+	return r.Link(t, email, course)
 }
 
 // TestAdminImportsInBrowser: an admin signs in with the form, uploads a
@@ -98,16 +45,16 @@ func TestAdminImportsInBrowser(t *testing.T) {
 	ctx := browser.New(t, 2*time.Minute)
 	lec := startLectern(t)
 	bg := context.Background()
-	if _, _, err := lec.app.AddUser(bg, "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
+	if _, _, err := lec.App.AddUser(bg, "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := lec.app.AddUser(bg, "learner@example.org", "Lee Learner", "learner-password-1", false); err != nil {
+	if _, _, err := lec.App.AddUser(bg, "learner@example.org", "Lee Learner", "learner-password-1", false); err != nil {
 		t.Fatal(err)
 	}
 
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(lec.url+"/admin/courses"),
+		chromedp.Navigate(lec.URL+"/admin/courses"),
 		chromedp.WaitVisible(css("#email")),
 	)
 	if err != nil {
@@ -164,7 +111,7 @@ func TestAdminImportsInBrowser(t *testing.T) {
 
 	bad := fixture.ZipFiles(t, map[string]string{"course.crs": "[Course]\nCourse_ID=X\n", "a.au": "x"})
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(lec.url+"/admin/courses"),
+		chromedp.Navigate(lec.URL+"/admin/courses"),
 		chromedp.SetUploadFiles(css("#package"), []string{bad}),
 		chromedp.Click(css("form[data-upload] button[type=submit]")),
 		chromedp.WaitVisible(css(".status.error")),
@@ -200,7 +147,7 @@ func TestAdminImportsInBrowser(t *testing.T) {
 		t.Errorf("controls hidden %v (%v), want continue and previous hidden, suspendAll shown", hidden, err)
 	}
 	// The learner cannot reach the admin pages.
-	if err := chromedp.Do(learner, chromedp.Navigate(lec.url+"/admin/courses")); err != nil {
+	if err := chromedp.Do(learner, chromedp.Navigate(lec.URL+"/admin/courses")); err != nil {
 		t.Fatal(err)
 	}
 	if h1, _ := chromedp.Run(learner, chromedp.Text(css("h1"))); h1 != "Forbidden" {
@@ -212,23 +159,23 @@ func TestAdminImportsInBrowser(t *testing.T) {
 // dashboards show it.
 func TestDemo(t *testing.T) {
 	lec := startLectern(t)
-	logins, err := demo.Seed(context.Background(), lec.app)
+	logins, err := demo.Seed(context.Background(), lec.App)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(logins) < 2 || !logins[0].Admin {
 		t.Fatalf("logins %+v", logins)
 	}
-	if again, err := demo.Seed(context.Background(), lec.app); err != nil || again != nil {
+	if again, err := demo.Seed(context.Background(), lec.App); err != nil || again != nil {
 		t.Errorf("seeding twice: %v %v, want nothing the second time", again, err)
 	}
-	comps, _ := lec.app.Store.Completions(context.Background(), 0)
+	comps, _ := lec.App.Store.Completions(context.Background(), 0)
 	if len(comps) != 2 {
 		t.Errorf("%d demo completions, want 2", len(comps))
 	}
 	ctx := browser.New(t, time.Minute)
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, logins[0].Email, 0)), chromedp.Navigate(lec.url+"/admin"), chromedp.WaitVisible(css("table.counts"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.link(t, logins[0].Email, 0)), chromedp.Navigate(lec.URL+"/admin"), chromedp.WaitVisible(css("table.counts"))); err != nil {
 		t.Fatal(err)
 	}
 	text, _ := chromedp.Run(ctx, chromedp.Text(css("main")))
@@ -249,27 +196,11 @@ func TestDemo(t *testing.T) {
 	browser.Screenshot(t, learner, "demo-learner-home-phone")
 }
 
-// pageCheck runs in a page: every form control has a label a screen reader
-// can use, nothing is wider than the screen, and images have alt text.
-const pageCheck = `(() => {
-	const problems = [];
-	for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea, button")) {
-		const named = (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
-			(el.tagName === "BUTTON" && el.textContent.trim() !== "");
-		if (!named) problems.push("unlabelled " + el.tagName.toLowerCase() + (el.name ? " " + el.name : ""));
-	}
-	for (const img of document.querySelectorAll("img:not([alt])")) problems.push("image without alt: " + img.src);
-	if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push("page wider than the screen: " + document.documentElement.scrollWidth + "px");
-	if (!document.querySelector("h1")) problems.push("no h1");
-	if (!document.documentElement.lang) problems.push("no lang");
-	return problems;
-})()`
-
 // TestPagesAccessibleOnPhone visits every page at phone width with the demo
 // data, checks labels, width and headings, and keeps screenshots.
 func TestPagesAccessibleOnPhone(t *testing.T) {
 	lec := startLectern(t)
-	logins, err := demo.Seed(context.Background(), lec.app)
+	logins, err := demo.Seed(context.Background(), lec.App)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,10 +211,10 @@ func TestPagesAccessibleOnPhone(t *testing.T) {
 	pages := []string{"/", "/admin", "/admin/courses", "/admin/courses/1", "/admin/courses/1/enrolments",
 		"/admin/groups", "/admin/groups/1", "/admin/outbox", "/admin/users", "/verify", "/courses/1"}
 	for _, p := range pages {
-		if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+p), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(lec.URL+p), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck))
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck))
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
@@ -298,10 +229,10 @@ func TestPagesAccessibleOnPhone(t *testing.T) {
 	}
 	// Signed out: the sign-in page.
 	anon := browser.New(t, time.Minute)
-	if err := chromedp.Do(anon, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.url+"/login"), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
+	if err := chromedp.Do(anon, chromedp.EmulateViewport(390, 844), chromedp.Navigate(lec.URL+"/login"), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 		t.Fatal(err)
 	}
-	if problems, _ := chromedp.Run(anon, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(anon, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("/login: %v", problems)
 	}
 }
@@ -309,7 +240,7 @@ func TestPagesAccessibleOnPhone(t *testing.T) {
 // enrol enrols the user of email in a course, without a due date.
 func (r *running) enrol(t *testing.T, email string, course uint) {
 	t.Helper()
-	if _, _, err := r.app.EnrolEmail(context.Background(), course, email, lms.DueInput{}); err != nil {
+	if _, _, err := r.App.EnrolEmail(context.Background(), course, email, lms.DueInput{}); err != nil {
 		t.Fatalf("enrol %s in course %d: %v", email, course, err)
 	}
 }

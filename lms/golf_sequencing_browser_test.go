@@ -141,7 +141,7 @@ func TestGolfPreOrPostTest(t *testing.T) {
 		if a.Completion != "completed" || a.Success != "passed" {
 			t.Errorf("the attempt is %s/%s, want completed/passed", a.Completion, a.Success)
 		}
-		if rows, _ := lec.app.Store.ScoStates(context.Background(), a.ID); len(rows) != 1 {
+		if rows, _ := lec.App.Store.ScoStates(context.Background(), a.ID); len(rows) != 1 {
 			t.Errorf("%d SCOs were opened, want only the pre-test", len(rows))
 		}
 	})
@@ -341,7 +341,7 @@ func playGolf(t *testing.T, zip, email string) (*running, uint, *store.User, gol
 // deliveries counts the SCO launches of an attempt.
 func (r *running) deliveries(t *testing.T, attempt uint) int {
 	t.Helper()
-	rows, err := r.app.Store.ScoStates(context.Background(), attempt)
+	rows, err := r.App.Store.ScoStates(context.Background(), attempt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func (r *running) deliveries(t *testing.T, attempt uint) int {
 // latestAttempt reads the learner's latest attempt at a course.
 func (r *running) latestAttempt(t *testing.T, u *store.User, course uint) store.Attempt {
 	t.Helper()
-	sit, err := r.app.Store.AttemptSituation(context.Background(), u.ID, course)
+	sit, err := r.App.Store.AttemptSituation(context.Background(), u.ID, course)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -108,7 +108,7 @@ func TestLTIInBrowser(t *testing.T) {
 	}
 	var u uint
 	waitFor(t, "the completion saved", 20*time.Second, func() bool {
-		users, _ := e.lec.app.Store.Users(bg)
+		users, _ := e.lec.App.Store.Users(bg)
 		for _, x := range users {
 			if x.Email == ada.Email {
 				u = x.ID
@@ -122,7 +122,7 @@ func TestLTIInBrowser(t *testing.T) {
 		t.Errorf("Lectern set cookies %v: the launch must run without them", c)
 	}
 	// The result reaches the gradebook.
-	if _, err := e.lec.app.LTI.DeliverScores(bg); err != nil {
+	if _, err := e.lec.App.LTI.DeliverScores(bg); err != nil {
 		t.Fatal(err)
 	}
 	scores := e.p.Scores()

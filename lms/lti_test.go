@@ -42,9 +42,9 @@ func startLTI(t *testing.T, keep string, set ...func(*lms.Config)) *ltiEnv {
 	}
 	t.Cleanup(func() { p.Close() })
 	tool := &ltiplatform.Tool{ClientID: "lectern-" + fmt.Sprint(time.Now().UnixNano()), DeploymentID: "dep-1",
-		LoginURL: lec.url + lti.PathLogin, LaunchURL: lec.url + lti.PathLaunch, DeepLinkURL: lec.url + lti.PathDeepLink, JWKSURL: lec.url + lti.PathJWKS}
+		LoginURL: lec.URL + lti.PathLogin, LaunchURL: lec.URL + lti.PathLaunch, DeepLinkURL: lec.URL + lti.PathDeepLink, JWKSURL: lec.URL + lti.PathJWKS}
 	p.AddTool(tool)
-	reg, err := lec.app.LTI.AddPlatform(context.Background(), lti.PlatformInput{Name: "Test platform", Issuer: p.Issuer, ClientID: tool.ClientID,
+	reg, err := lec.App.LTI.AddPlatform(context.Background(), lti.PlatformInput{Name: "Test platform", Issuer: p.Issuer, ClientID: tool.ClientID,
 		AuthURL: p.AuthURL(), TokenURL: p.TokenURL(), JWKSURL: p.JWKSURL(), Deployments: []string{tool.DeploymentID}, Keep: keep}, "cli")
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func (e *ltiEnv) run(t *testing.T, b *ltiplatform.Browser, l *ltiplatform.Launch
 
 func (e *ltiEnv) counts(t *testing.T) map[string]int64 {
 	t.Helper()
-	c, err := e.lec.app.Store.LTICounts(context.Background())
+	c, err := e.lec.App.Store.LTICounts(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestLTILaunch(t *testing.T) {
 		t.Errorf("sessions %d -> %d: each launch is a window with its own session", before["sessions"], after["sessions"])
 	}
 	// The learner is a plain Lectern user, named as the platform allows.
-	users, _ := e.lec.app.Store.Users(ctx)
+	users, _ := e.lec.App.Store.Users(ctx)
 	var found *store.User
 	for i := range users {
 		if users[i].Email == "ada@uni.example" {
@@ -152,7 +152,7 @@ func TestLTILaunch(t *testing.T) {
 		t.Error("an LTI user got a password")
 	}
 	// Every launch is in the audit journal; no token is.
-	entries, err := e.lec.app.Store.AuditEntries(ctx, store.AuditFilter{Action: "lti.launch"}, 0)
+	entries, err := e.lec.App.Store.AuditEntries(ctx, store.AuditFilter{Action: "lti.launch"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestLTILaunch(t *testing.T) {
 func TestLTIRefusedLaunches(t *testing.T) {
 	e := startLTI(t, "name,email")
 	ctx := context.Background()
-	if err := e.lec.app.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
+	if err := e.lec.App.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
 		t.Fatal("a placement exists before any launch")
 	}
 	// A good launch first: the platform's keys are cached and one id_token
@@ -234,7 +234,7 @@ func TestLTIRefusedLaunches(t *testing.T) {
 		{name: "no context", mutate: drop("https://purl.imsglobal.org/spec/lti/claim/context"), want: "missing required claim: context"},
 		{name: "wrong message type", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/message_type", "LtiSubmissionReviewRequest"), want: "message type"},
 		{name: "wrong version", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/version", "1.1.0"), want: "LTI version"},
-		{name: "target_link_uri mismatch", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/target_link_uri", e.lec.url+lti.PathDeepLink), want: "target_link_uri does not match"},
+		{name: "target_link_uri mismatch", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/target_link_uri", e.lec.URL+lti.PathDeepLink), want: "target_link_uri does not match"},
 		{name: "custom course_id of no course", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/custom", map[string]string{"course_id": "999"}), want: "names no course"},
 		{name: "oversized token", mutate: claim("https://purl.imsglobal.org/spec/lti/claim/custom", map[string]string{"x": strings.Repeat("a", 70<<10)}), want: "larger than"},
 		{name: "malformed token", post: func(b *ltiplatform.Browser, f url.Values) { f.Set("id_token", "not-a.jwt") }, want: "malformed"},
@@ -279,7 +279,7 @@ func TestLTIRefusedLaunches(t *testing.T) {
 
 func refusals(t *testing.T, e *ltiEnv) []store.AuditEntryRow {
 	t.Helper()
-	all, err := e.lec.app.Store.AuditEntries(context.Background(), store.AuditFilter{Action: "lti.launch"}, 0)
+	all, err := e.lec.App.Store.AuditEntries(context.Background(), store.AuditFilter{Action: "lti.launch"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestLTIPlatformStorage(t *testing.T) {
 		t.Errorf("a refused launch created something: %v -> %v", before, after)
 	}
 	// Pseudonymous: neither name nor email kept.
-	users, _ := e.lec.app.Store.Users(ctx)
+	users, _ := e.lec.App.Store.Users(ctx)
 	for _, u := range users {
 		if strings.Contains(u.Name, "Grace") || strings.Contains(u.Email, "grace") {
 			t.Errorf("with keep=none Lectern kept %q <%s>", u.Name, u.Email)
@@ -405,11 +405,11 @@ func commitTo(t *testing.T, e *ltiEnv, page string, seq int64, changes ...cmi.Ch
 	}
 	ctx := context.Background()
 	if seq == 1 {
-		if _, err := e.lec.app.Runtime.Start(ctx, m[1]); err != nil {
+		if _, err := e.lec.App.Runtime.Start(ctx, m[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.lec.app.Runtime.Commit(ctx, runtime.CommitRequest{Token: m[1], Seq: seq, Changes: changes}); err != nil {
+	if _, err := e.lec.App.Runtime.Commit(ctx, runtime.CommitRequest{Token: m[1], Seq: seq, Changes: changes}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -493,17 +493,17 @@ func TestLTIDeepLinking(t *testing.T) {
 func TestLTIGrades(t *testing.T) {
 	e := startLTI(t, "name,email")
 	ctx := context.Background()
-	if err := e.lec.app.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
+	if err := e.lec.App.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
 		t.Fatal("placement before launch")
 	}
 	e.run(t, ltiplatform.NewBrowser(), e.launch(grace, "rl-g"))
-	if err := e.lec.app.Store.SetLTIPlacementCourse(ctx, 1, e.course); err != nil {
+	if err := e.lec.App.Store.SetLTIPlacementCourse(ctx, 1, e.course); err != nil {
 		t.Fatal(err)
 	}
 	// No line item in the claim: Lectern finds or creates one.
 	pg := e.run(t, ltiplatform.NewBrowser(), e.launch(ada, "rl-g"))
 	commitTo(t, e, pg.Body, 1, cmi.Change{Element: "cmi.core.lesson_status", Value: "incomplete"})
-	sent, err := e.lec.app.LTI.DeliverScores(ctx)
+	sent, err := e.lec.App.LTI.DeliverScores(ctx)
 	if err != nil || sent != 1 {
 		t.Fatalf("deliver: %d %v, want 1 score", sent, err)
 	}
@@ -513,27 +513,27 @@ func TestLTIGrades(t *testing.T) {
 	}
 	// An unchanged result is not posted again.
 	commitTo(t, e, pg.Body, 2, cmi.Change{Element: "cmi.core.lesson_location", Value: "page-2"})
-	if sent, _ := e.lec.app.LTI.DeliverScores(ctx); sent != 0 {
+	if sent, _ := e.lec.App.LTI.DeliverScores(ctx); sent != 0 {
 		t.Errorf("an unchanged result was posted again (%d)", sent)
 	}
 	// The platform goes down: two results wait; only the newer goes out.
 	e.p.SetDown(true)
 	commitTo(t, e, pg.Body, 3, cmi.Change{Element: "cmi.core.score.raw", Value: "40"}, cmi.Change{Element: "cmi.core.lesson_status", Value: "failed"})
-	if sent, _ := e.lec.app.LTI.DeliverScores(ctx); sent != 0 {
+	if sent, _ := e.lec.App.LTI.DeliverScores(ctx); sent != 0 {
 		t.Errorf("%d scores sent to a platform that is down", sent)
 	}
 	commitTo(t, e, pg.Body, 4, cmi.Change{Element: "cmi.core.score.raw", Value: "85"}, cmi.Change{Element: "cmi.core.lesson_status", Value: "passed"})
-	rows, _ := e.lec.app.Store.LTIScoreRows(ctx, "", 10, 0)
+	rows, _ := e.lec.App.Store.LTIScoreRows(ctx, "", 10, 0)
 	if len(rows) != 2 || rows[1].Attempts != 1 || rows[1].LastError == "" {
 		t.Fatalf("outbox while down: %+v", rows)
 	}
 	// A restart: a new service on the same data sends what waits.
 	e.p.SetDown(false)
-	fresh := lti.New(e.lec.app.Store, e.lec.app.LTI.Opt, nil)
-	if err := e.lec.app.Store.RetryLTIScore(ctx, rows[0].ID); err != nil { // due now instead of after its back-off
+	fresh := lti.New(e.lec.App.Store, e.lec.App.LTI.Opt, nil)
+	if err := e.lec.App.Store.RetryLTIScore(ctx, rows[0].ID); err != nil { // due now instead of after its back-off
 		t.Fatal(err)
 	}
-	if _, err := e.lec.app.Store.LTIScoreRows(ctx, "", 10, 0); err != nil {
+	if _, err := e.lec.App.Store.LTIScoreRows(ctx, "", 10, 0); err != nil {
 		t.Fatal(err)
 	}
 	sent, err = fresh.DeliverScores(ctx)
@@ -546,7 +546,7 @@ func TestLTIGrades(t *testing.T) {
 		last.ActivityProgress != "Completed" || last.GradingProgress != "FullyGraded" {
 		t.Errorf("scores %+v: want the first and then 85/100, completed, fully graded", scores)
 	}
-	counts, _ := e.lec.app.Store.LTIScoreCounts(ctx)
+	counts, _ := e.lec.App.Store.LTIScoreCounts(ctx)
 	if counts["superseded"] != 1 || counts["sent"] != 2 || counts["pending"] != 0 {
 		t.Errorf("outbox states %v: want 2 sent, the older waiting result superseded", counts)
 	}
@@ -568,10 +568,10 @@ func TestLTIRoster(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Someone enrolled directly in Lectern is not the context's.
-	if _, _, err := e.lec.app.AddUser(ctx, "outsider@example.org", "Olive Outsider", "outsider-password-1", false); err != nil {
+	if _, _, err := e.lec.App.AddUser(ctx, "outsider@example.org", "Olive Outsider", "outsider-password-1", false); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.lec.app.EnrolEmail(ctx, e.course, "outsider@example.org", lms.DueInput{}); err != nil {
+	if _, _, err := e.lec.App.EnrolEmail(ctx, e.course, "outsider@example.org", lms.DueInput{}); err != nil {
 		t.Fatal(err)
 	}
 	e.run(t, ltiplatform.NewBrowser(), e.launch(ada, "rl-r"))
@@ -634,7 +634,7 @@ func TestLTIDynamicRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	conf, err := lec.app.LTI.Config(ctx)
+	conf, err := lec.App.LTI.Config(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -665,7 +665,7 @@ func TestLTIDynamicRegistration(t *testing.T) {
 	if tool == nil || tool.LoginURL != conf.LoginURL || tool.DeepLinkURL != conf.DeepLinkURL || tool.JWKSURL != conf.JWKSURL {
 		t.Fatalf("the platform registered %+v", tool)
 	}
-	ps, _ := lec.app.Store.LTIPlatforms(ctx)
+	ps, _ := lec.App.Store.LTIPlatforms(ctx)
 	if len(ps) != 1 || ps[0].ClientID != tool.ClientID || ps[0].Deployments[0] != tool.DeploymentID || ps[0].KeepName || ps[0].Source != "dynamic" || ps[0].Name != "Campus platform" {
 		t.Fatalf("Lectern registered %+v", ps)
 	}
@@ -683,7 +683,7 @@ func TestLTIDynamicRegistration(t *testing.T) {
 		t.Errorf("second registration with the same link: %d\n%s", again.Status, again.Body)
 	}
 	// A forged link is refused before anything is fetched.
-	bad, _ := b.Get(ctx, lec.url+lti.PathRegister+"?t=forged&openid_configuration="+url.QueryEscape(p.URL+"/.well-known/openid-configuration"))
+	bad, _ := b.Get(ctx, lec.URL+lti.PathRegister+"?t=forged&openid_configuration="+url.QueryEscape(p.URL+"/.well-known/openid-configuration"))
 	if bad.Status != 400 {
 		t.Errorf("forged registration link: %d", bad.Status)
 	}
@@ -754,11 +754,11 @@ func TestLTILimits(t *testing.T) {
 func TestLTINewWindow(t *testing.T) {
 	e := startLTI(t, "name,email")
 	ctx := context.Background()
-	if err := e.lec.app.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
+	if err := e.lec.App.Store.SetLTIPlacementCourse(ctx, 1, e.course); err == nil {
 		t.Fatal("placement before launch")
 	}
 	e.run(t, ltiplatform.NewBrowser(), e.launch(grace, "rl-w"))
-	if err := e.lec.app.Store.SetLTIPlacementCourse(ctx, 1, e.course); err != nil {
+	if err := e.lec.App.Store.SetLTIPlacementCourse(ctx, 1, e.course); err != nil {
 		t.Fatal(err)
 	}
 	b := ltiplatform.NewBrowser()
@@ -806,7 +806,7 @@ func TestLTIGradeFailures(t *testing.T) {
 	deliver := func(times int) {
 		for i := 0; i < times; i++ {
 			time.Sleep(20 * time.Millisecond) // past the back-off
-			if _, err := e.lec.app.LTI.DeliverScores(ctx); err != nil {
+			if _, err := e.lec.App.LTI.DeliverScores(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -815,7 +815,7 @@ func TestLTIGradeFailures(t *testing.T) {
 	pg := learn("rl-down", e.p.AddLineItem("Down", "rl-down"))
 	commitTo(t, e, pg.Body, 1, cmi.Change{Element: "cmi.core.lesson_status", Value: "passed"})
 	deliver(4)
-	if c, _ := e.lec.app.Store.LTIScoreCounts(ctx); c["pending"] != 1 || c["failed"] != 0 {
+	if c, _ := e.lec.App.Store.LTIScoreCounts(ctx); c["pending"] != 1 || c["failed"] != 0 {
 		t.Fatalf("after 4 tries while the platform is down: %v, want the score still pending", c)
 	}
 	e.p.SetDown(false)
@@ -824,7 +824,7 @@ func TestLTIGradeFailures(t *testing.T) {
 	// the 1 ms base, so a few deliveries 20 ms apart reach it.
 	for i := 0; ; i++ {
 		deliver(1)
-		c, _ := e.lec.app.Store.LTIScoreCounts(ctx)
+		c, _ := e.lec.App.Store.LTIScoreCounts(ctx)
 		if c["sent"] == 1 {
 			break
 		}
@@ -835,14 +835,14 @@ func TestLTIGradeFailures(t *testing.T) {
 	pg = learn("rl-gone", e.p.URL+"/lineitems/deleted-column")
 	commitTo(t, e, pg.Body, 1, cmi.Change{Element: "cmi.core.lesson_status", Value: "failed"})
 	deliver(3)
-	rows, _ := e.lec.app.Store.LTIScoreRows(ctx, store.ScoreFailed, 10, 0)
+	rows, _ := e.lec.App.Store.LTIScoreRows(ctx, store.ScoreFailed, 10, 0)
 	if len(rows) != 1 || rows[0].Attempts != 2 || !strings.Contains(rows[0].LastError, "HTTP 404") {
 		t.Fatalf("a refused score: %+v, want it failed after 2 tries with the platform's answer", rows)
 	}
-	if err := e.lec.app.Store.RetryLTIScore(ctx, rows[0].ID); err != nil {
+	if err := e.lec.App.Store.RetryLTIScore(ctx, rows[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := e.lec.app.Store.LTIScoreCounts(ctx); c["pending"] != 1 {
+	if c, _ := e.lec.App.Store.LTIScoreCounts(ctx); c["pending"] != 1 {
 		t.Errorf("after an admin's retry: %v, want it pending", c)
 	}
 }
@@ -861,7 +861,7 @@ func TestLTIGradeProbeAfterOutage(t *testing.T) {
 		c.LTI.RetryBase, c.LTI.ProbeEvery, c.LTI.OutboxInterval = time.Hour, time.Hour, time.Hour
 	})
 	ctx := context.Background()
-	st := e.lec.app.Store
+	st := e.lec.App.Store
 	lineItems := map[string]string{}
 	learn := func(rl string) *ltiplatform.Page {
 		l := e.launch(ada, rl)
@@ -876,7 +876,7 @@ func TestLTIGradeProbeAfterOutage(t *testing.T) {
 			t.Fatalf("deliver: %d sent (%v), want %d", sent, err, want)
 		}
 	}
-	fresh := func() *lti.Service { return lti.New(st, e.lec.app.LTI.Opt, nil) }
+	fresh := func() *lti.Service { return lti.New(st, e.lec.App.LTI.Opt, nil) }
 	waiting := func() []store.LTIScoreRow { // oldest first
 		t.Helper()
 		rows, err := st.LTIScoreRows(ctx, store.ScorePending, 10, 0)
@@ -893,7 +893,7 @@ func TestLTIGradeProbeAfterOutage(t *testing.T) {
 	pg := learn("rl-b")
 	// The app's service sends a first result and keeps the platform's token.
 	commitTo(t, e, pg.Body, 1, cmi.Change{Element: "cmi.core.lesson_status", Value: "incomplete"})
-	deliver(e.lec.app.LTI, 2)
+	deliver(e.lec.App.LTI, 2)
 
 	// Down: the passing result fails at the token endpoint in both columns
 	// and waits an hour.
@@ -910,7 +910,7 @@ func TestLTIGradeProbeAfterOutage(t *testing.T) {
 		s    *lti.Service
 		want string
 	}{
-		{e.lec.app.LTI, "score post: HTTP 503"}, // with a token: the post fails
+		{e.lec.App.LTI, "score post: HTTP 503"}, // with a token: the post fails
 		{fresh(), "token endpoint: HTTP 503"},   // without: the token endpoint fails
 	} {
 		deliver(probe.s, 0)
@@ -932,7 +932,7 @@ func TestLTIGradeProbeAfterOutage(t *testing.T) {
 	// Back up, no new score. The app's service probed within the hour: the
 	// backlog waits, as it did before probes.
 	e.p.SetDown(false)
-	deliver(e.lec.app.LTI, 0)
+	deliver(e.lec.App.LTI, 0)
 	// A service that has not probed yet: the probe goes through and wakes
 	// the rest, all in one round.
 	deliver(fresh(), 2)

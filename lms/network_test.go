@@ -44,10 +44,10 @@ func cutOff(conn net.Conn, wait time.Duration) bool {
 func TestSlowClientsAreCutOff(t *testing.T) {
 	lec := startLectern(t, func(c *lms.Config) { c.ReadTimeout = time.Second })
 	for name, target := range map[string]struct{ host, path string }{
-		"LMS sign-in":       {hostOf(t, lec.url), "/login"},
-		"content run-time":  {hostOf(t, lec.app.Config.ContentURL), "/rt/commit"},
-		"LMS admin upload":  {hostOf(t, lec.url), "/admin/courses"},
-		"content file path": {hostOf(t, lec.app.Config.ContentURL), "/rt/start"},
+		"LMS sign-in":       {hostOf(t, lec.URL), "/login"},
+		"content run-time":  {hostOf(t, lec.App.Config.ContentURL), "/rt/commit"},
+		"LMS admin upload":  {hostOf(t, lec.URL), "/admin/courses"},
+		"content file path": {hostOf(t, lec.App.Config.ContentURL), "/rt/start"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", target.host)
@@ -96,7 +96,7 @@ func TestConnectionsPerClient(t *testing.T) {
 		return conn, resp.StatusCode == http.StatusOK
 	}
 	lec := startLectern(t, func(c *lms.Config) { c.MaxConnsPerClient = max })
-	for _, host := range []string{hostOf(t, lec.url), hostOf(t, lec.app.Config.ContentURL)} {
+	for _, host := range []string{hostOf(t, lec.URL), hostOf(t, lec.App.Config.ContentURL)} {
 		var conns []net.Conn
 		for i := range max {
 			c, ok := open(t, host)
@@ -132,7 +132,7 @@ func TestConnectionsPerClient(t *testing.T) {
 	proxied := startLectern(t, func(c *lms.Config) { c.MaxConnsPerClient = 1; c.TrustedProxies = "127.0.0.1" })
 	var conns []net.Conn
 	for i := range max {
-		c, ok := open(t, hostOf(t, proxied.url))
+		c, ok := open(t, hostOf(t, proxied.URL))
 		conns = append(conns, c)
 		if !ok {
 			t.Errorf("from a trusted proxy, connection %d was refused", i+1)
@@ -165,13 +165,13 @@ func (b *slowBody) Read(p []byte) (int, error) {
 // at --read-timeout.
 func TestUploadOutlastsReadTimeout(t *testing.T) {
 	lec := startLectern(t, func(c *lms.Config) { c.ReadTimeout = time.Second; c.TransferTimeout = time.Minute })
-	if _, _, err := lec.app.AddUser(t.Context(), "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
+	if _, _, err := lec.App.AddUser(t.Context(), "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
 		t.Fatal(err)
 	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	token := func(path string) string {
-		resp, err := client.Get(lec.url + path)
+		resp, err := client.Get(lec.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +184,7 @@ func TestUploadOutlastsReadTimeout(t *testing.T) {
 		return string(m[1])
 	}
 	form := url.Values{"email": {"admin@example.org"}, "password": {"admin-password-1"}, "_csrf": {token("/login")}}
-	if resp, err := client.PostForm(lec.url+"/login", form); err != nil || resp.StatusCode != http.StatusSeeOther {
+	if resp, err := client.PostForm(lec.URL+"/login", form); err != nil || resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in: %v %v", resp, err)
 	}
 	zip, err := os.ReadFile(fixture.ZipDir(t, fixture.Package("scorm12-single")))
@@ -199,7 +199,7 @@ func TestUploadOutlastsReadTimeout(t *testing.T) {
 	fmt.Fprintf(&body, "\r\n--%s--\r\n", boundary)
 	data := []byte(body.String())
 	// About 2.5 s in all: well past the read timeout.
-	req, _ := http.NewRequest(http.MethodPost, lec.url+"/admin/courses", &slowBody{data: data, piece: len(data)/8 + 1, pause: 300 * time.Millisecond})
+	req, _ := http.NewRequest(http.MethodPost, lec.URL+"/admin/courses", &slowBody{data: data, piece: len(data)/8 + 1, pause: 300 * time.Millisecond})
 	req.ContentLength = int64(len(data))
 	req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
 	req.Header.Set("Accept", "application/json")

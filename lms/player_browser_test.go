@@ -24,7 +24,7 @@ import (
 // importZip imports a package into the running Lectern and returns its course id.
 func (r *running) importZip(t *testing.T, zip string) uint {
 	t.Helper()
-	res, err := r.app.Importer.Import(context.Background(), zip, course.Options{})
+	res, err := r.App.Importer.Import(context.Background(), zip, course.Options{})
 	if err != nil {
 		t.Fatalf("import %s: %v", filepath.Base(zip), err)
 	}
@@ -33,7 +33,7 @@ func (r *running) importZip(t *testing.T, zip string) uint {
 
 func (r *running) learner(t *testing.T, email string) *store.User {
 	t.Helper()
-	u, _, err := r.app.AddUser(context.Background(), email, "Lee Learner", "learner-password-1", false)
+	u, _, err := r.App.AddUser(context.Background(), email, "Lee Learner", "learner-password-1", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func (r *running) scoState(t *testing.T, u *store.User, courseID uint) (*store.A
 	ctx := context.Background()
 	// The latest attempt, read without opening one: an attempt the
 	// learner finished may be closed already (the learner is enrolled).
-	sit, err := r.app.Store.AttemptSituation(ctx, u.ID, courseID)
+	sit, err := r.App.Store.AttemptSituation(ctx, u.ID, courseID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func (r *running) scoState(t *testing.T, u *store.User, courseID uint) (*store.A
 	if a == nil {
 		return nil, nil
 	}
-	rows, err := r.app.Store.ScoStates(ctx, a.ID)
+	rows, err := r.App.Store.ScoStates(ctx, a.ID)
 	if err != nil || len(rows) == 0 {
 		return a, nil
 	}
@@ -173,7 +173,7 @@ func TestHostileSCO(t *testing.T) {
 		}
 	}
 	// The blind logout attempts did not sign the victim out.
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+"/")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	if h1, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); h1 != "My courses" {
@@ -202,7 +202,7 @@ func TestSecondTabTakesOver(t *testing.T) {
 	// The second tab: same browser profile, so the same learner.
 	second, cancel := chromedp.NewContext(first)
 	defer cancel()
-	if err := chromedp.Do(second, chromedp.Navigate(lec.url+fmt.Sprintf("/courses/%d", id))); err != nil {
+	if err := chromedp.Do(second, chromedp.Navigate(lec.URL+fmt.Sprintf("/courses/%d", id))); err != nil {
 		t.Fatal(err)
 	}
 	sco2 := scoFrame(t, second)
@@ -283,7 +283,7 @@ func TestGolfResume(t *testing.T) {
 				t.Fatalf("after save and leave: location %q suspended %v, want 3 and true", v[tc.loc], a.Suspended)
 			}
 			// Relaunch: golf asks whether to resume (answered OK) and shows page 3.
-			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.URL, id))); err != nil {
 				t.Fatal(err)
 			}
 			sco = scoFrame(t, ctx)
@@ -300,7 +300,7 @@ func TestGolfResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor(t, "the completed attempt", 10*time.Second, func() bool {
-				a, _ := lec.app.Store.AttemptByID(context.Background(), a.ID)
+				a, _ := lec.App.Store.AttemptByID(context.Background(), a.ID)
 				return a != nil && a.Completion == "completed" && a.CompletedAt != nil
 			})
 		})
@@ -345,11 +345,11 @@ func TestGolfMultiSCO(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-nav="suspendAll"]`)), chromedp.WaitVisible(chromedp.CSS(".course-end"))); err != nil {
 		t.Fatal(err)
 	}
-	a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
+	a, _, err := lec.App.Store.OpenAttempt(context.Background(), u.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, _ := lec.app.Store.ScoStates(context.Background(), a.ID)
+	rows, _ := lec.App.Store.ScoStates(context.Background(), a.ID)
 	completed := 0
 	for _, r := range rows {
 		if r.Completion == "completed" {
@@ -359,7 +359,7 @@ func TestGolfMultiSCO(t *testing.T) {
 	if len(rows) != 3 || completed < 2 {
 		t.Errorf("%d SCOs visited, %d completed; want 3 visited and the 2 finished ones completed", len(rows), completed)
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.URL, id))); err != nil {
 		t.Fatal(err)
 	}
 	scoFrame(t, ctx)
@@ -396,7 +396,7 @@ func TestEveryGolfPackage(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			id := lec.importZip(t, zip)
 			lec.enrol(t, u.Email, id)
-			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.URL, id))); err != nil {
 				t.Fatal(err)
 			}
 			scoFrame(t, ctx)
@@ -408,15 +408,15 @@ func TestEveryGolfPackage(t *testing.T) {
 				t.Errorf("player says %q", status)
 			}
 			leaveUnfinished(t, ctx)
-			a, _, err := lec.app.Store.OpenAttempt(context.Background(), u.ID, id)
+			a, _, err := lec.App.Store.OpenAttempt(context.Background(), u.ID, id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, _ := lec.app.Store.ScoStates(context.Background(), a.ID)
+			rows, _ := lec.App.Store.ScoStates(context.Background(), a.ID)
 			if len(rows) == 0 || rows[0].Sessions < 1 || !a.Suspended {
 				t.Fatalf("after save and leave: %d states, suspended %v", len(rows), a.Suspended)
 			}
-			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.url, id))); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/courses/%d", lec.URL, id))); err != nil {
 				t.Fatal(err)
 			}
 			scoFrame(t, ctx)

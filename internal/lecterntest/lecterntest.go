@@ -1,6 +1,6 @@
 // Package lecterntest starts a real Lectern (data folder, SQLite file or,
 // with LECTERN_TEST_POSTGRES, a fresh PostgreSQL database, both listeners)
-// for browser tests in packages of their own.
+// for tests outside package lms: lms_test and the journey packages.
 package lecterntest
 
 import (

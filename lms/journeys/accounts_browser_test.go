@@ -7,11 +7,6 @@ package journeys_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,95 +15,32 @@ import (
 
 	"github.com/lectern/lectern/internal/browser"
 	"github.com/lectern/lectern/internal/fixture"
+	"github.com/lectern/lectern/internal/lecterntest"
 	"github.com/lectern/lectern/internal/oidctest"
 	"github.com/lectern/lectern/lms"
 	"github.com/lectern/lectern/lms/course"
 	"github.com/lectern/lectern/lms/store"
 )
 
-// running is a real Lectern: data folder, SQLite file, HTTP listeners.
-type running struct {
-	app *lms.App
-	url string
-}
+// running is a real Lectern (see lecterntest) with the account journeys'
+// helpers.
+type running struct{ *lecterntest.Running }
 
 // startLectern starts Lectern with settings changed by tweak, until the
 // test ends.
 func startLectern(t *testing.T, tweak func(*lms.Config)) *running {
 	t.Helper()
-	cfg := lms.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Addr, cfg.ContentAddr = freeAddr(t), freeAddr(t)
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	assets := lms.Assets{
-		Templates: os.DirFS(filepath.Join(fixture.Root(), "templates")),
-		Static:    os.DirFS(filepath.Join(fixture.Root(), "static")),
-	}
-	var logTo io.Writer = io.Discard
-	if os.Getenv("LECTERN_TEST_LOG") != "" {
-		logTo = os.Stderr
-	}
-	app, err := lms.Open(cfg, assets, slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- app.Serve(ctx, func(string, string) { close(ready) }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		app.Close()
-	})
-	return &running{app: app, url: app.Config.BaseURL}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return &running{lecterntest.Start(t, tweak)}
 }
 
 func (r *running) importZip(t *testing.T, zip string) uint {
 	t.Helper()
-	res, err := r.app.Importer.Import(context.Background(), zip, course.Options{})
+	res, err := r.App.Importer.Import(context.Background(), zip, course.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return *res.ID
 }
-
-// pageCheck runs in a page: every form control has a label, nothing is
-// wider than the screen, there is a heading and a language (as the lms
-// package's page check).
-const pageCheck = `(() => {
-	const problems = [];
-	for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea, button")) {
-		const named = (el.labels && el.labels.length > 0) || el.getAttribute("aria-label") ||
-			(el.tagName === "BUTTON" && el.textContent.trim() !== "");
-		if (!named) problems.push("unlabelled " + el.tagName.toLowerCase() + (el.name ? " " + el.name : ""));
-	}
-	for (const img of document.querySelectorAll("img:not([alt])")) problems.push("image without alt: " + img.src);
-	if (document.documentElement.scrollWidth > window.innerWidth + 1) problems.push("page wider than the screen: " + document.documentElement.scrollWidth + "px");
-	if (!document.querySelector("h1")) problems.push("no h1");
-	if (!document.documentElement.lang) problems.push("no lang");
-	return problems;
-})()`
 
 // Widths the account journeys are checked at.
 var widths = []struct {
@@ -119,7 +51,7 @@ var widths = []struct {
 // check runs the page check (labels, width, headings) and keeps a screenshot.
 func check(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck))
+	problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -158,7 +90,7 @@ func location(t *testing.T, ctx context.Context) string {
 // mailLink is the link of the newest message of kind to email.
 func (r *running) mailLink(t *testing.T, kind, email string) string {
 	t.Helper()
-	rows, err := r.app.Store.Messages(context.Background(), store.MessageFilter{Limit: 500})
+	rows, err := r.App.Store.Messages(context.Background(), store.MessageFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +111,7 @@ func TestFirstRunInBrowser(t *testing.T) {
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	for _, w := range widths {
 		ctx := browser.New(t, time.Minute)
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.url+"/"), chromedp.WaitVisible(css("#organisation"))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.URL+"/"), chromedp.WaitVisible(css("#organisation"))); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.HasSuffix(location(t, ctx), "/setup") {
@@ -188,7 +120,7 @@ func TestFirstRunInBrowser(t *testing.T) {
 		check(t, ctx, "setup-"+w.name)
 	}
 	ctx := browser.New(t, time.Minute)
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+"/setup"), chromedp.WaitVisible(css("#organisation"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.URL+"/setup"), chromedp.WaitVisible(css("#organisation"))); err != nil {
 		t.Fatal(err)
 	}
 	setValue(t, ctx, "#organisation", "Acme Safety Ltd")
@@ -205,10 +137,10 @@ func TestFirstRunInBrowser(t *testing.T) {
 		t.Errorf("after set-up at %s, want the dashboard", location(t, ctx))
 	}
 	check(t, ctx, "setup-done-dashboard")
-	if lec.app.Org.Name() != "Acme Safety Ltd" || lec.app.Org.Location().String() != "Europe/London" {
-		t.Errorf("Lectern uses %q in %s", lec.app.Org.Name(), lec.app.Org.Location())
+	if lec.App.Org.Name() != "Acme Safety Ltd" || lec.App.Org.Location().String() != "Europe/London" {
+		t.Errorf("Lectern uses %q in %s", lec.App.Org.Name(), lec.App.Org.Location())
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(lec.url+"/setup"), chromedp.WaitVisible(css("main"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(lec.URL+"/setup"), chromedp.WaitVisible(css("main"))); err != nil {
 		t.Fatal(err)
 	}
 	if got := text(t, ctx, "main"); !strings.Contains(got, "already set up") {
@@ -224,13 +156,13 @@ func TestFirstRunInBrowser(t *testing.T) {
 func TestAccountJourneysInBrowser(t *testing.T) {
 	lec := startLectern(t, nil)
 	bg := context.Background()
-	if _, _, err := lec.app.AddUser(bg, "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
+	if _, _, err := lec.App.AddUser(bg, "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
 		t.Fatal(err)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	admin := browser.New(t, 3*time.Minute)
 	err := chromedp.Do(admin,
-		chromedp.Navigate(lec.url+"/login"), chromedp.WaitVisible(css("#email")),
+		chromedp.Navigate(lec.URL+"/login"), chromedp.WaitVisible(css("#email")),
 		chromedp.SendKeys(css("#email"), "admin@example.org"), chromedp.SendKeys(css("#password"), "admin-password-1"),
 		chromedp.Click(css("main form button[type=submit]")), chromedp.WaitVisible(css("#courses-h")),
 	)
@@ -242,7 +174,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	}
 	// Add a learner; the invitation is the default.
 	err = chromedp.Do(admin,
-		chromedp.Navigate(lec.url+"/admin/users"), chromedp.WaitVisible(css("#new-email")),
+		chromedp.Navigate(lec.URL+"/admin/users"), chromedp.WaitVisible(css("#new-email")),
 		chromedp.SendKeys(css("#new-email"), "lee@example.org"), chromedp.SendKeys(css("#new-name"), "Lee Park"),
 		chromedp.Click(css("section[aria-labelledby=add-h] button[type=submit]")), chromedp.WaitVisible(css("p.ok")),
 	)
@@ -274,7 +206,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	}
 	// The account page at both widths; change the name and language.
 	for _, w := range widths {
-		if err := chromedp.Do(lee, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.url+"/account"), chromedp.WaitVisible(css("#language"))); err != nil {
+		if err := chromedp.Do(lee, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.URL+"/account"), chromedp.WaitVisible(css("#language"))); err != nil {
 			t.Fatal(err)
 		}
 		check(t, lee, "accounts-account-"+w.name)
@@ -287,7 +219,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("save account: %v", err)
 	}
-	if u, _ := lec.app.Store.UserByEmail(bg, "lee@example.org"); u.Name != "Lee J. Park" || u.Language != "fr" {
+	if u, _ := lec.App.Store.UserByEmail(bg, "lee@example.org"); u.Name != "Lee J. Park" || u.Language != "fr" {
 		t.Errorf("after saving: %q %q", u.Name, u.Language)
 	}
 	// A wrong current password is refused, in words.
@@ -304,7 +236,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	// Forgot the password: signed out, on a phone.
 	forgot := browser.New(t, 2*time.Minute)
 	err = chromedp.Do(forgot, chromedp.EmulateViewport(390, 844),
-		chromedp.Navigate(lec.url+"/login"), chromedp.WaitVisible(css("#email")),
+		chromedp.Navigate(lec.URL+"/login"), chromedp.WaitVisible(css("#email")),
 		chromedp.Click(css(`a[href^="/login/forgot"]`)), chromedp.WaitVisible(css("#email")),
 		chromedp.SendKeys(css("#email"), "lee@example.org"), chromedp.Click(css("main button[type=submit]")), chromedp.WaitVisible(css("p.ok")),
 	)
@@ -314,7 +246,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	check(t, forgot, "accounts-forgot-sent-phone")
 	var reset string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		rows, _ := lec.app.Store.Messages(bg, store.MessageFilter{})
+		rows, _ := lec.App.Store.Messages(bg, store.MessageFilter{})
 		for _, m := range rows {
 			if m.Kind == store.MessageReset && m.Link != "" {
 				reset = m.Link
@@ -335,12 +267,12 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	}
 
 	// The admin emails sign-in links to a selection, at both widths.
-	ann, _, err := lec.app.AddUser(bg, "ann@example.org", "Ann Smith", "", false)
+	ann, _, err := lec.App.AddUser(bg, "ann@example.org", "Ann Smith", "", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range widths {
-		if err := chromedp.Do(admin, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.url+"/admin/users"), chromedp.WaitVisible(css("#bulk"))); err != nil {
+		if err := chromedp.Do(admin, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(lec.URL+"/admin/users"), chromedp.WaitVisible(css("#bulk"))); err != nil {
 			t.Fatal(err)
 		}
 		check(t, admin, "accounts-users-"+w.name)
@@ -371,7 +303,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 
 	// Deactivating asks first, without scripts being needed.
 	err = chromedp.Do(admin, chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(fmt.Sprintf("%s/admin/users/%d", lec.url, ann.ID)), chromedp.WaitVisible(css("button.danger")),
+		chromedp.Navigate(fmt.Sprintf("%s/admin/users/%d", lec.URL, ann.ID)), chromedp.WaitVisible(css("button.danger")),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +315,7 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("deactivate: %v", err)
 	}
-	if u, _ := lec.app.Store.UserByID(bg, ann.ID); !u.Active {
+	if u, _ := lec.App.Store.UserByID(bg, ann.ID); !u.Active {
 		t.Fatal("the question deactivated Ann")
 	}
 	check(t, admin, "accounts-confirm-deactivate")
@@ -394,26 +326,26 @@ func TestAccountJourneysInBrowser(t *testing.T) {
 	if err := chromedp.Do(admin, chromedp.Click(css("section.confirm button.danger")), chromedp.WaitVisible(css("p.ok"))); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := lec.app.Store.UserByID(bg, ann.ID); u.Active {
+	if u, _ := lec.App.Store.UserByID(bg, ann.ID); u.Active {
 		t.Error("Ann is still active after the confirmation")
 	}
 
 	// A reminder's link signs in and opens the course.
 	courseID := lec.importZip(t, fixture.ZipDir(t, fixture.Package("scorm12-single")))
-	leeUser, _ := lec.app.Store.UserByEmail(bg, "lee@example.org")
-	if _, _, err := lec.app.Store.Enrol(bg, leeUser.ID, courseID, nil); err != nil {
+	leeUser, _ := lec.App.Store.UserByEmail(bg, "lee@example.org")
+	if _, _, err := lec.App.Store.Enrol(bg, leeUser.ID, courseID, nil); err != nil {
 		t.Fatal(err)
 	}
 	var reminder string
 	for deadline := time.Now().Add(90 * time.Second); reminder == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		rows, _ := lec.app.Store.Messages(bg, store.MessageFilter{UserID: leeUser.ID})
+		rows, _ := lec.App.Store.Messages(bg, store.MessageFilter{UserID: leeUser.ID})
 		for _, m := range rows {
 			if m.Kind == store.MessageEnrolment && m.Link != "" {
 				reminder = m.Link
 			}
 		}
 		if reminder == "" {
-			lec.app.Wake()
+			lec.App.Wake()
 		}
 	}
 	if reminder == "" {
@@ -441,18 +373,18 @@ func TestSSOInBrowser(t *testing.T) {
 	lec := startLectern(t, func(c *lms.Config) {
 		c.OIDCIssuer, c.OIDCClientID, c.OIDCClientSecret, c.OIDCLabel = idp.Issuer, idp.ClientID, idp.ClientSecret, "Test IdP"
 	})
-	idp.SetRedirect(lec.url + "/login/sso/callback")
-	if _, _, err := lec.app.AddUser(context.Background(), "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
+	idp.SetRedirect(lec.URL + "/login/sso/callback")
+	if _, _, err := lec.App.AddUser(context.Background(), "admin@example.org", "Ada Admin", "admin-password-1", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := lec.app.AddUser(context.Background(), "lee@example.org", "Lee Park", "", false); err != nil {
+	if _, _, err := lec.App.AddUser(context.Background(), "lee@example.org", "Lee Park", "", false); err != nil {
 		t.Fatal(err)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	for _, w := range widths {
 		ctx := browser.New(t, time.Minute)
 		err := chromedp.Do(ctx, chromedp.EmulateViewport(w.w, w.h),
-			chromedp.Navigate(lec.url+"/account"), chromedp.WaitVisible(css("#sso")))
+			chromedp.Navigate(lec.URL+"/account"), chromedp.WaitVisible(css("#sso")))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,19 +21,19 @@ import (
 func TestGroupEnrolmentInvitesInBrowser(t *testing.T) {
 	lec := startLectern(t, nil)
 	ctx := context.Background()
-	st := lec.app.Store
+	st := lec.App.Store
 	courseID := lec.importZip(t, fixture.ZipDir(t, fixture.Package("scorm12-single")))
-	if _, _, err := lec.app.AddUser(ctx, "ada@example.org", "Ada Admin", "a long admin password", true); err != nil {
+	if _, _, err := lec.App.AddUser(ctx, "ada@example.org", "Ada Admin", "a long admin password", true); err != nil {
 		t.Fatal(err)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	for _, w := range widths {
 		email := "new-" + w.name + "@example.org"
-		u, _, err := lec.app.AddUser(ctx, email, "New "+w.name, "", false)
+		u, _, err := lec.App.AddUser(ctx, email, "New "+w.name, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := lec.app.AddGroup(ctx, "Night shift "+w.name)
+		g, err := lec.App.AddGroup(ctx, "Night shift "+w.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,11 +41,11 @@ func TestGroupEnrolmentInvitesInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		admin := browser.New(t, time.Minute)
-		link, err := lec.app.LoginLink(ctx, "ada@example.org", 0)
+		link, err := lec.App.LoginLink(ctx, "ada@example.org", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		page := fmt.Sprintf("%s/admin/courses/%d/enrolments", lec.url, courseID)
+		page := fmt.Sprintf("%s/admin/courses/%d/enrolments", lec.URL, courseID)
 		if err := chromedp.Do(admin, chromedp.EmulateViewport(w.w, w.h), chromedp.Navigate(link), chromedp.WaitVisible(css("main h1")),
 			chromedp.Navigate(page), chromedp.WaitVisible(css("#invite")),
 			chromedp.SetValue(css("#group"), fmt.Sprint(g.ID)), chromedp.Click(css("#invite"))); err != nil {

@@ -17,14 +17,14 @@ import (
 func TestSettingsInBrowser(t *testing.T) {
 	lec := startLectern(t, nil)
 	ctx := context.Background()
-	if _, _, err := lec.app.AddUser(ctx, "ada@example.org", "Ada Admin", "a long admin password", true); err != nil {
+	if _, _, err := lec.App.AddUser(ctx, "ada@example.org", "Ada Admin", "a long admin password", true); err != nil {
 		t.Fatal(err)
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	for i, w := range widths {
 		name, zone := []string{"Acme Safety Ltd", "Acme Safety"}[i], []string{"Europe/Paris", "America/New_York"}[i]
 		b := browser.New(t, time.Minute)
-		link, err := lec.app.LoginLink(ctx, "ada@example.org", 0)
+		link, err := lec.App.LoginLink(ctx, "ada@example.org", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,8 +50,8 @@ func TestSettingsInBrowser(t *testing.T) {
 			t.Errorf("%s: notice %q", w.name, got)
 		}
 		check(t, b, "settings-saved-"+w.name)
-		if lec.app.Org.Name() != name || lec.app.Org.Location().String() != zone {
-			t.Errorf("%s: Lectern uses %q in %s, want %q in %s", w.name, lec.app.Org.Name(), lec.app.Org.Location(), name, zone)
+		if lec.App.Org.Name() != name || lec.App.Org.Location().String() != zone {
+			t.Errorf("%s: Lectern uses %q in %s, want %q in %s", w.name, lec.App.Org.Name(), lec.App.Org.Location(), name, zone)
 		}
 	}
 }

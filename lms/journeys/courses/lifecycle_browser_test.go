@@ -124,7 +124,7 @@ func TestLongTitlesKeepTheLayout(t *testing.T) {
 				if err := chromedp.Do(p.ctx, chromedp.Navigate(lec.URL+p.path), chromedp.WaitReady(chromedp.CSS("main"))); err != nil {
 					t.Fatalf("%s: %v", p.path, err)
 				}
-				problems, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](pageCheck))
+				problems, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](browser.PageCheck))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -277,7 +277,7 @@ func TestCourseLifecycleInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](pageCheck)); len(problems) > 0 {
+	if problems, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](browser.PageCheck)); len(problems) > 0 {
 		t.Errorf("the question at phone width: %v", problems)
 	}
 	browser.Screenshot(t, ctx, "lifecycle-delete-question-phone")
