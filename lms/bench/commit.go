@@ -376,10 +376,11 @@ func (r RawReport) String() string {
 
 // RawUpserts measures a raw SQLite upsert of one row per transaction, with
 // Lectern's durability settings, from `workers` goroutines on one
-// connection, each upserting its own row. Every upsert stores different bytes, as a commit does:
-// SQLite writes nothing for a row updated to the bytes it already holds,
-// so the same payload each time would measure empty transactions. The last
-// 8 bytes of the payload (at least 8 long) count the worker's upserts.
+// connection, each upserting its own row. Every upsert stores different
+// bytes, as a commit does: SQLite writes nothing for a row updated to the
+// bytes it already holds, so the same payload each time would measure
+// empty transactions. The last 8 bytes of the payload (at least 8 long)
+// count the worker's upserts.
 func RawUpserts(ctx context.Context, path string, payload []byte, d time.Duration, workers int) (RawReport, error) {
 	if len(payload) < 8 {
 		return RawReport{}, errors.New("bench: the raw payload must be at least 8 bytes")

@@ -46,14 +46,13 @@ type LTIReport struct {
 	TermP50, TermP99       time.Duration
 	TermSpan               time.Duration
 	Queued                 int
-	Drained                int
+	Drained                int // learners whose passing result arrived
 	DrainTime              time.Duration
-	Duplicates, Missing    int
-	// Drained counts the learners whose passing result arrived;
-	// Duplicates, the posts of a result (a learner and timestamp) that
-	// arrived more than once, each described in DuplicatePosts (progress,
-	// score, timestamp).
-	DuplicatePosts []string
+	// Duplicates counts the extra posts of a result (a learner and
+	// timestamp) that arrived more than once; DuplicatePosts describes
+	// each such result (progress, score, timestamp).
+	Duplicates, Missing int
+	DuplicatePosts      []string
 }
 
 func (r LTIReport) String() string {
