@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -77,8 +78,13 @@ func TestBenchRaw(t *testing.T) {
 			t.Errorf("bench raw %v: %v, want a usage error", args, err)
 		}
 	}
-	data := t.TempDir()
 	var out, errb bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "missing")
+	if err := run(context.Background(), []string{"bench", "raw", "--duration", "1ms", "--data", missing}, &out, &errb); err == nil ||
+		!strings.Contains(err.Error(), "--data") {
+		t.Errorf("bench raw into a missing folder: %v, want an error naming --data", err)
+	}
+	data := t.TempDir()
 	if err := run(context.Background(), []string{"bench", "raw", "--writers", "2", "--duration", "200ms", "--data", data}, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
 	}

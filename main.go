@@ -550,7 +550,7 @@ func benchRaw(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	dir, err := os.MkdirTemp(*data, "lectern-raw-")
 	if err != nil {
-		return err
+		return fmt.Errorf("bench raw: a scratch folder in --data %q: %w", *data, err)
 	}
 	defer os.RemoveAll(dir)
 	r, err := bench.RawUpserts(ctx, filepath.Join(dir, "raw.db"), bench.RawPayload(), *duration, *writers)
