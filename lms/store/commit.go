@@ -74,9 +74,10 @@ type CommitResult struct {
 // any other gap is refused.
 //
 // Commits from many learners are grouped: one writer goroutine applies every
-// commit waiting in the queue inside one durable transaction, each under its
-// own savepoint so that a refused commit changes nothing and does not affect
-// the others. The caller returns only after the transaction is durable.
+// commit waiting in the queue inside one durable transaction. A refused
+// commit changes nothing and does not affect the others: a group with a
+// refusal runs again with each commit under its own savepoint. The caller
+// returns only after the transaction is durable.
 func (s *Store) ApplyCommit(ctx context.Context, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
 	job := &commitJob{req: req, ttl: ttl, rollup: rollup, done: make(chan struct{})}
 	if err := s.startCommitter(); err != nil {
@@ -121,8 +122,8 @@ const maxGroup = 128
 
 // commitStmts are the prepared statements of the hot path.
 type commitStmts struct {
-	launch, stateID, state, stateIs, updateState, journal, updateLaunch, states, updateAttempt, upsertShared, ltiQueue, ltiMark *sql.Stmt
-	tree, upsertTree, upsertGlobal, stateSizes                                                                                  *sql.Stmt
+	launch, advance, stateID, state, stateIs, updateState, journal, updateLaunch, states, updateAttempt, upsertShared *sql.Stmt
+	ltiQueue, ltiMark, tree, upsertTree, upsertGlobal, stateSizes                                                     *sql.Stmt
 }
 
 func (s *Store) startCommitter() error {
@@ -152,6 +153,13 @@ func (s *Store) startCommitter() error {
 		s.stmts = &commitStmts{
 			launch: prep(`SELECT id, attempt_id, item_id, user_id, version_id, seq, started, terminated, superseded_at, expires_at, review
 				FROM launches WHERE id = ?` + lockLaunch),
+			// advance moves a live launch on to the commit's number in one
+			// statement (it locks the row on PostgreSQL as FOR UPDATE does);
+			// it matches no row when the commit is anything but the next
+			// one of a started, live launch (see applyCommit).
+			advance: prep(`UPDATE launches SET seq = ?, terminated = ?, last_seen_at = ?, expires_at = ?
+				WHERE id = ? AND seq = ? AND started AND NOT terminated AND superseded_at IS NULL AND expires_at > ?
+				RETURNING attempt_id, item_id, user_id, version_id, review`),
 			stateID: prep(`SELECT id FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
 			state:   prep(`SELECT state FROM sco_states WHERE id = ?`),
 			stateIs: prep(`SELECT state = ? FROM sco_states WHERE id = ?`),
@@ -303,6 +311,21 @@ func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
 			}
 			return tx.Commit()
 		}
+		// Commits are refused rarely: the group first runs without a
+		// savepoint per commit. When one is refused, the transaction is
+		// rolled back and the group runs again, each commit under its
+		// own savepoint, so that the refusal changes nothing else.
+		if s.applyAll(ctx, tx, batch) {
+			return tx.Commit()
+		}
+		if err := tx.Rollback(); err != nil {
+			return err
+		}
+		s.groupReplays.Add(1)
+		if tx, err = w.BeginTx(ctx, nil); err != nil {
+			return err
+		}
+		defer tx.Rollback()
 		for i, j := range batch {
 			sp := fmt.Sprintf("c%d", i)
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
@@ -327,37 +350,45 @@ func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
 	}
 }
 
+// applyAll applies a group's commits in tx without savepoints and says
+// whether every one was applied (or acknowledged as a duplicate). It stops
+// at the first refusal, leaving the transaction to be rolled back.
+func (s *Store) applyAll(ctx context.Context, tx *sql.Tx, batch []*commitJob) bool {
+	for _, j := range batch {
+		if j.res, j.err = s.applyCommit(ctx, tx, j.req, j.ttl, j.rollup); j.err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, ttl time.Duration, rollup AttemptRollup) (*CommitResult, error) {
 	st := s.stmts
-	var l Launch
-	err := tx.StmtContext(ctx, st.launch).QueryRowContext(ctx, req.TokenHash).Scan(
-		&l.ID, &l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Seq, &l.Started, &l.Terminated, &l.SupersededAt, &l.ExpiresAt, &l.Review)
+	now := s.now()
+	l := Launch{ID: req.TokenHash, Seq: req.Seq, Started: true, Terminated: req.Terminate, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
+	// The next commit of a live launch, the usual case, moves the launch on
+	// in one statement. Anything else (a replay, a gap, an ended launch)
+	// matches no row, and the launch is read to say which.
+	err := tx.StmtContext(ctx, st.advance).QueryRowContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID, req.Seq-1, now).Scan(
+		&l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Review)
+	advanced := err == nil
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		if l, err = s.launchToCommit(ctx, tx, req); err != nil {
+			return nil, err
+		}
+		if l.Seq >= req.Seq {
+			return &CommitResult{Launch: &l, Duplicate: true}, nil
+		}
 	} else if err != nil {
 		return nil, err
 	}
-	if req.Seq <= l.Seq && req.Seq > 0 {
-		return &CommitResult{Launch: &l, Duplicate: true}, nil
-	}
-	if err := s.liveLaunch(&l); err != nil {
-		return nil, err
-	}
-	if !l.Started {
-		return nil, fmt.Errorf("%w: the launch was not started", ErrSequence)
-	}
-	if l.Terminated {
-		return nil, ErrLaunchEnded
-	}
-	if req.Seq != l.Seq+1 {
-		return nil, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
-	}
-	now := s.now()
 	if l.Review {
 		// Review: acknowledged in order, never stored.
 		l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
-		if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
-			return nil, err
+		if !advanced {
+			if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
+				return nil, err
+			}
 		}
 		return &CommitResult{Launch: &l}, nil
 	}
@@ -423,9 +454,11 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	if _, err := tx.StmtContext(ctx, st.journal).ExecContext(ctx, l.ID, l.AttemptID, l.ItemID, req.Seq, journal, req.Terminate, now); err != nil {
 		return nil, err
 	}
-	l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
-	if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
-		return nil, err
+	if !advanced {
+		l.Seq, l.Terminated, l.LastSeenAt, l.ExpiresAt = req.Seq, req.Terminate, now, now.Add(ttl)
+		if _, err := tx.StmtContext(ctx, st.updateLaunch).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID); err != nil {
+			return nil, err
+		}
 	}
 	var seqw *SeqWrite
 	if req.Sequence != nil {
@@ -466,6 +499,37 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 		}
 	}
 	return &CommitResult{Launch: &l}, nil
+}
+
+// launchToCommit reads the launch of a commit that did not move it on and
+// says why: the launch as stored when the commit is a replay (its number
+// already applied), an error when it is refused. A launch returned with a
+// number below the commit's may take it (another instance's commit moved it
+// on meanwhile, on PostgreSQL).
+func (s *Store) launchToCommit(ctx context.Context, tx *sql.Tx, req CommitRequest) (Launch, error) {
+	var l Launch
+	err := tx.StmtContext(ctx, s.stmts.launch).QueryRowContext(ctx, req.TokenHash).Scan(
+		&l.ID, &l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Seq, &l.Started, &l.Terminated, &l.SupersededAt, &l.ExpiresAt, &l.Review)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return l, ErrNotFound
+	case err != nil:
+		return l, err
+	case req.Seq <= l.Seq && req.Seq > 0:
+		return l, nil
+	}
+	if err := s.liveLaunch(&l); err != nil {
+		return l, err
+	}
+	switch {
+	case !l.Started:
+		return l, fmt.Errorf("%w: the launch was not started", ErrSequence)
+	case l.Terminated:
+		return l, ErrLaunchEnded
+	case req.Seq != l.Seq+1:
+		return l, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
+	}
+	return l, nil
 }
 
 // attemptStates reads the summary of every SCO row of the attempt, or, for

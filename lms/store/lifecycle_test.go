@@ -8,7 +8,7 @@ import (
 )
 
 // newCourse stores a one-item course with the given status.
-func newCourse(t *testing.T, s *Store, title, status string) *Course {
+func newCourse(t testing.TB, s *Store, title, status string) *Course {
 	t.Helper()
 	v := &CourseVersion{Edition: "1.2", Title: title, SCOCount: 1, LaunchableCount: 1, CourseStatus: status}
 	items := []Item{{Identifier: "i1", Title: "Page", Launch: "index.html", ScormType: "sco", Visible: true, ParentPosition: -1}}
@@ -22,7 +22,7 @@ func newCourse(t *testing.T, s *Store, title, status string) *Course {
 	return c
 }
 
-func newUser(t *testing.T, s *Store, email string) *User {
+func newUser(t testing.TB, s *Store, email string) *User {
 	t.Helper()
 	u := &User{Email: email, Name: email, PasswordHash: "h"}
 	if err := s.CreateUser(context.Background(), u); err != nil {

@@ -44,8 +44,11 @@ type Store struct {
 	committerOnce sync.Once
 	committerDone chan struct{}
 	commitRetries int // see SetCommitRetries
-	closing       chan struct{}
-	closeOnce     sync.Once
+	// groupReplays counts the commit groups run again with a savepoint per
+	// commit because one of them was refused (see applyGroupOnce).
+	groupReplays atomic.Int64
+	closing      chan struct{}
+	closeOnce    sync.Once
 
 	// SQLite: the background checkpointer (checkpoint.go) and how many
 	// checkpoints it has run.
