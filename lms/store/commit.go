@@ -503,9 +503,9 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 
 // launchToCommit reads the launch of a commit that did not move it on and
 // says why: the launch as stored when the commit is a replay (its number
-// already applied), an error when it is refused. A launch returned with a
-// number below the commit's may take it (another instance's commit moved it
-// on meanwhile, on PostgreSQL).
+// already applied), an error when it is refused. Should the launch read
+// take the commit after all (it changed between the two statements), it is
+// returned with the number before the commit's, and the commit goes on.
 func (s *Store) launchToCommit(ctx context.Context, tx *sql.Tx, req CommitRequest) (Launch, error) {
 	var l Launch
 	err := tx.StmtContext(ctx, s.stmts.launch).QueryRowContext(ctx, req.TokenHash).Scan(
