@@ -155,11 +155,13 @@ func (s *Store) startCommitter() error {
 				FROM launches WHERE id = ?` + lockLaunch),
 			// advance moves a live launch on to the commit's number in one
 			// statement (it locks the row on PostgreSQL as FOR UPDATE does);
-			// it matches no row when the commit is anything but the next
-			// one of a started, live launch (see applyCommit).
+			// it changes no row when the commit is anything but the next
+			// one of a started, live launch (see applyCommit). It returns
+			// nothing: RETURNING made the statement eight times slower on
+			// SQLite (56 µs against 6.4), and what the commit needs of the
+			// launch besides never changes (launchKeys).
 			advance: prep(`UPDATE launches SET seq = ?, terminated = ?, last_seen_at = ?, expires_at = ?
-				WHERE id = ? AND seq = ? AND started AND NOT terminated AND superseded_at IS NULL AND expires_at > ?
-				RETURNING attempt_id, item_id, user_id, version_id, review`),
+				WHERE id = ? AND seq = ? AND started AND NOT terminated AND superseded_at IS NULL AND expires_at > ?`),
 			stateID: prep(`SELECT id FROM sco_states WHERE attempt_id = ? AND item_id = ?`),
 			state:   prep(`SELECT state FROM sco_states WHERE id = ?`),
 			stateIs: prep(`SELECT state = ? FROM sco_states WHERE id = ?`),
@@ -367,20 +369,30 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	now := s.now()
 	l := Launch{ID: req.TokenHash, Seq: req.Seq, Started: true, Terminated: req.Terminate, LastSeenAt: now, ExpiresAt: now.Add(ttl)}
 	// The next commit of a live launch, the usual case, moves the launch on
-	// in one statement. Anything else (a replay, a gap, an ended launch)
-	// matches no row, and the launch is read to say which.
-	err := tx.StmtContext(ctx, st.advance).QueryRowContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID, req.Seq-1, now).Scan(
-		&l.AttemptID, &l.ItemID, &l.UserID, &l.VersionID, &l.Review)
-	advanced := err == nil
-	if errors.Is(err, sql.ErrNoRows) {
-		if l, err = s.launchToCommit(ctx, tx, req); err != nil {
+	// in one statement once the launch is known here. Anything else (a
+	// replay, a gap, an ended launch, a launch not seen yet) reads the
+	// launch, which says which.
+	advanced := false
+	if k, ok := s.launchKeys.get(l.ID); ok {
+		res, err := tx.StmtContext(ctx, st.advance).ExecContext(ctx, l.Seq, l.Terminated, now, l.ExpiresAt, l.ID, req.Seq-1, now)
+		if err != nil {
 			return nil, err
 		}
-		if l.Seq >= req.Seq {
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 1 {
+			advanced = true
+			l.AttemptID, l.ItemID, l.UserID, l.VersionID, l.Review = k.attemptID, k.itemID, k.userID, k.versionID, k.review
+		}
+	}
+	if !advanced {
+		read, err := s.launchToCommit(ctx, tx, req)
+		if err != nil {
+			return nil, err
+		}
+		if l = read; l.Seq >= req.Seq {
 			return &CommitResult{Launch: &l, Duplicate: true}, nil
 		}
-	} else if err != nil {
-		return nil, err
 	}
 	if l.Review {
 		// Review: acknowledged in order, never stored.
@@ -394,7 +406,7 @@ func (s *Store) applyCommit(ctx context.Context, tx *sql.Tx, req CommitRequest, 
 	}
 	rowID := req.StateID
 	if rowID == 0 {
-		err = tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
+		err := tx.StmtContext(ctx, st.stateID).QueryRowContext(ctx, l.AttemptID, l.ItemID).Scan(&rowID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("%w: no state for the launch", ErrSequence)
 		} else if err != nil {
@@ -515,7 +527,9 @@ func (s *Store) launchToCommit(ctx context.Context, tx *sql.Tx, req CommitReques
 		return l, ErrNotFound
 	case err != nil:
 		return l, err
-	case req.Seq <= l.Seq && req.Seq > 0:
+	}
+	s.launchKeys.put(l)
+	if req.Seq <= l.Seq && req.Seq > 0 {
 		return l, nil
 	}
 	if err := s.liveLaunch(&l); err != nil {
@@ -530,6 +544,39 @@ func (s *Store) launchToCommit(ctx context.Context, tx *sql.Tx, req CommitReques
 		return l, &SequenceGapError{Got: req.Seq, Want: l.Seq + 1}
 	}
 	return l, nil
+}
+
+// launchKeyCache holds, by launch, what the commit path needs of a launch
+// row that never changes after it is made: its attempt, item, learner,
+// course version and whether it is a review. A launch's id is the hash of a
+// random token, never reused, so an entry is never wrong, only missing.
+type launchKeyCache struct {
+	mu sync.Mutex
+	m  map[string]launchKey
+}
+
+type launchKey struct {
+	attemptID, itemID, userID, versionID uint
+	review                               bool
+}
+
+// maxLaunchKeys bounds the cache; when full it starts again empty.
+const maxLaunchKeys = 20_000
+
+func (c *launchKeyCache) get(id string) (launchKey, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[id]
+	return k, ok
+}
+
+func (c *launchKeyCache) put(l Launch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxLaunchKeys {
+		c.m = make(map[string]launchKey)
+	}
+	c.m[l.ID] = launchKey{attemptID: l.AttemptID, itemID: l.ItemID, userID: l.UserID, versionID: l.VersionID, review: l.Review}
 }
 
 // attemptStates reads the summary of every SCO row of the attempt, or, for

@@ -80,12 +80,21 @@ func TestRefusedCommitInAGroup(t *testing.T) {
 			t.Errorf("%s: %+v, %v", name, j.res, j.err)
 		}
 	}
+	// Their next commits move the launches on in one statement each (the
+	// launches are known now), and a commit that skips a number is still
+	// refused.
+	next1, next3, gap := job(launches[1], 2, `{"n":12}`, nil), job(launches[3], 2, `{"n":32}`, nil), job(launches[0], 3, `{}`, nil)
+	s.applyGroupOnce(w, []*commitJob{next1, next3, gap})
+	var sg *SequenceGapError
+	if next1.err != nil || next3.err != nil || !errors.As(gap.err, &sg) || sg.Want != 2 {
+		t.Errorf("next commits: %v, %v; a gap: %v", next1.err, next3.err, gap.err)
+	}
 	for i, want := range []struct {
 		seq        int64
 		state      string
 		completion string
 		journal    int64
-	}{{1, `{"n":0}`, "completed", 1}, {1, `{"n":1}`, "completed", 1}, {0, `{}`, "incomplete", 0}, {1, `{"n":3}`, "completed", 1}} {
+	}{{1, `{"n":0}`, "completed", 1}, {2, `{"n":12}`, "completed", 2}, {0, `{}`, "incomplete", 0}, {2, `{"n":32}`, "completed", 2}} {
 		var l Launch
 		if err := s.db.First(&l, "id = ?", launches[i]).Error; err != nil {
 			t.Fatal(err)

@@ -47,6 +47,7 @@ type Store struct {
 	// groupReplays counts the commit groups run again with a savepoint per
 	// commit because one of them was refused (see applyGroupOnce).
 	groupReplays atomic.Int64
+	launchKeys   launchKeyCache // see applyCommit
 	closing      chan struct{}
 	closeOnce    sync.Once
 
