@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -11,53 +12,73 @@ import (
 	"time"
 )
 
+// groupEnv is a store with n learners, each with a started launch of a
+// one-SCO course, and the committer's statements and writer, for calling
+// applyGroupOnce directly.
+type groupEnv struct {
+	s        *Store
+	w        *sql.DB
+	launches []string // launch ids (token hashes)
+	stateIDs []uint   // each launch's SCO row
+}
+
+const groupTTL = time.Hour
+
+func groupRollup(_ uint, states []ScoState) AttemptSummary {
+	return AttemptSummary{Completion: states[0].Completion}
+}
+
+func newGroupEnv(tb testing.TB, n int) *groupEnv {
+	tb.Helper()
+	s := openTest(tb)
+	ctx := context.Background()
+	c := newCourse(tb, s, "Fire safety", CoursePublished)
+	items, err := s.VersionItems(ctx, *c.CurrentVersionID)
+	if err != nil || len(items) != 1 {
+		tb.Fatalf("items %v (%v)", items, err)
+	}
+	e := &groupEnv{s: s, launches: make([]string, n), stateIDs: make([]uint, n)}
+	for i := range n {
+		u := newUser(tb, s, fmt.Sprintf("learner%d@example.org", i))
+		a, _, err := s.OpenAttempt(ctx, u.ID, c.ID)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e.launches[i] = fmt.Sprintf("%064d", i)
+		if _, err := s.CreateLaunch(ctx, e.launches[i], a, items[0].ID, groupTTL, false); err != nil {
+			tb.Fatal(err)
+		}
+		l, err := s.StartLaunch(ctx, e.launches[i], groupTTL, groupRollup, func(*Launch, *ScoState) (*ScoUpdate, error) {
+			return &ScoUpdate{State: []byte(`{}`), Completion: "incomplete"}, nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e.stateIDs[i] = l.StateID
+	}
+	if err := s.startCommitter(); err != nil {
+		tb.Fatal(err)
+	}
+	if e.w, err = s.db.DB(); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
 // TestRefusedCommitInAGroup: a group of commits runs without savepoints;
 // when one of them is refused, the group runs again with a savepoint per
 // commit, so the refused one changes nothing and the others are applied
 // once. A replay of an applied commit in the same group is acknowledged,
 // not applied again.
 func TestRefusedCommitInAGroup(t *testing.T) {
-	s := openTest(t)
-	ctx := context.Background()
-	c := newCourse(t, s, "Fire safety", CoursePublished)
-	items, err := s.VersionItems(ctx, *c.CurrentVersionID)
-	if err != nil || len(items) != 1 {
-		t.Fatalf("items %v (%v)", items, err)
-	}
-	const ttl = time.Hour
-	rollup := func(_ uint, states []ScoState) AttemptSummary {
-		return AttemptSummary{Completion: states[0].Completion}
-	}
-	launches := make([]string, 4)
-	for i := range launches {
-		u := newUser(t, s, fmt.Sprintf("learner%d@example.org", i))
-		a, _, err := s.OpenAttempt(ctx, u.ID, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		launches[i] = fmt.Sprintf("%064d", i)
-		if _, err := s.CreateLaunch(ctx, launches[i], a, items[0].ID, ttl, false); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.StartLaunch(ctx, launches[i], ttl, rollup, func(*Launch, *ScoState) (*ScoUpdate, error) {
-			return &ScoUpdate{State: []byte(`{}`), Completion: "incomplete"}, nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e := newGroupEnv(t, 4)
+	s, w, launches := e.s, e.w, e.launches
 	refused := errors.New("the data model refused a value")
 	job := func(launch string, seq int64, state string, err error) *commitJob {
-		return &commitJob{ttl: ttl, rollup: rollup, done: make(chan struct{}), req: CommitRequest{TokenHash: launch, Seq: seq,
+		return &commitJob{ttl: groupTTL, rollup: groupRollup, done: make(chan struct{}), req: CommitRequest{TokenHash: launch, Seq: seq,
 			Apply: func(*Launch, StoredState) (*ScoUpdate, []byte, error) {
 				return &ScoUpdate{State: []byte(state), Completion: "completed"}, []byte(`[]`), err
 			}}}
-	}
-	if err := s.startCommitter(); err != nil {
-		t.Fatal(err)
-	}
-	w, err := s.db.DB()
-	if err != nil {
-		t.Fatal(err)
 	}
 	// Launch 0 is at 1 before the group; the group replays it.
 	first := job(launches[0], 1, `{"n":0}`, nil)
@@ -122,44 +143,7 @@ func TestRefusedCommitInAGroup(t *testing.T) {
 // writer's time per commit.
 func BenchmarkApplyGroup(b *testing.B) {
 	const learners, group = 64, 16
-	s := openTest(b)
-	ctx := context.Background()
-	c := newCourse(b, s, "Fire safety", CoursePublished)
-	items, err := s.VersionItems(ctx, *c.CurrentVersionID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	const ttl = time.Hour
-	rollup := func(_ uint, states []ScoState) AttemptSummary {
-		return AttemptSummary{Completion: states[0].Completion}
-	}
-	launches := make([]string, learners)
-	stateIDs := make([]uint, learners)
-	for i := range launches {
-		u := newUser(b, s, fmt.Sprintf("learner%d@example.org", i))
-		a, _, err := s.OpenAttempt(ctx, u.ID, c.ID)
-		if err != nil {
-			b.Fatal(err)
-		}
-		launches[i] = fmt.Sprintf("%064d", i)
-		if _, err := s.CreateLaunch(ctx, launches[i], a, items[0].ID, ttl, false); err != nil {
-			b.Fatal(err)
-		}
-		l, err := s.StartLaunch(ctx, launches[i], ttl, rollup, func(*Launch, *ScoState) (*ScoUpdate, error) {
-			return &ScoUpdate{State: []byte(`{}`), Completion: "incomplete"}, nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		stateIDs[i] = l.StateID
-	}
-	if err := s.startCommitter(); err != nil {
-		b.Fatal(err)
-	}
-	w, err := s.db.DB()
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := newGroupEnv(b, learners)
 	body := []byte(fmt.Sprintf(`{"suspend_data":%q}`, strings.Repeat("x", 5000)))
 	seqs := make([]int64, learners)
 	batch := make([]*commitJob, group)
@@ -170,13 +154,13 @@ func BenchmarkApplyGroup(b *testing.B) {
 			seqs[i]++
 			state := slices.Clone(body)
 			binary.BigEndian.PutUint64(state[len(state)-10:], uint64(n+k)) // new bytes each time
-			batch[k] = &commitJob{ttl: ttl, rollup: rollup, done: make(chan struct{}), req: CommitRequest{
-				TokenHash: launches[i], Seq: seqs[i], StateID: stateIDs[i], SingleSCO: true,
+			batch[k] = &commitJob{ttl: groupTTL, rollup: groupRollup, done: make(chan struct{}), req: CommitRequest{
+				TokenHash: e.launches[i], Seq: seqs[i], StateID: e.stateIDs[i], SingleSCO: true,
 				Apply: func(*Launch, StoredState) (*ScoUpdate, []byte, error) {
 					return &ScoUpdate{State: state, Completion: "incomplete"}, state, nil
 				}}}
 		}
-		s.applyGroupOnce(w, batch)
+		e.s.applyGroupOnce(e.w, batch)
 		for _, j := range batch {
 			if j.err != nil {
 				b.Fatal(j.err)
