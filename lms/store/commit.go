@@ -313,21 +313,28 @@ func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
 			}
 			return tx.Commit()
 		}
-		// Commits are refused rarely: the group first runs without a
+		// Commits are refused rarely: a group first runs without a
 		// savepoint per commit. When one is refused, the transaction is
 		// rolled back and the group runs again, each commit under its
-		// own savepoint, so that the refusal changes nothing else.
-		if s.applyAll(ctx, tx, batch) {
-			return tx.Commit()
+		// own savepoint, so that the refusal changes nothing else. Groups
+		// then keep their savepoints until one has no refusal: a learner
+		// who sends refused commits back to back makes the writer pay a
+		// savepoint per commit, not every group twice.
+		if !s.refusing.Load() {
+			if s.applyAll(ctx, tx, batch) {
+				return tx.Commit()
+			}
+			if err := tx.Rollback(); err != nil {
+				return err
+			}
+			s.groupReplays.Add(1)
+			if tx, err = w.BeginTx(ctx, nil); err != nil {
+				return err
+			}
+			defer tx.Rollback()
 		}
-		if err := tx.Rollback(); err != nil {
-			return err
-		}
-		s.groupReplays.Add(1)
-		if tx, err = w.BeginTx(ctx, nil); err != nil {
-			return err
-		}
-		defer tx.Rollback()
+		refused := false
+		defer func() { s.refusing.Store(refused) }()
 		for i, j := range batch {
 			sp := fmt.Sprintf("c%d", i)
 			if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
@@ -335,6 +342,7 @@ func (s *Store) applyGroupOnce(w *sql.DB, batch []*commitJob) {
 			}
 			j.res, j.err = s.applyCommit(ctx, tx, j.req, j.ttl, j.rollup)
 			if j.err != nil {
+				refused = true
 				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); err != nil {
 					return err
 				}

@@ -69,7 +69,8 @@ func newGroupEnv(tb testing.TB, n int) *groupEnv {
 // when one of them is refused, the group runs again with a savepoint per
 // commit, so the refused one changes nothing and the others are applied
 // once. A replay of an applied commit in the same group is acknowledged,
-// not applied again.
+// not applied again. After a refusal, groups keep their savepoints until
+// one has no refusal.
 func TestRefusedCommitInAGroup(t *testing.T) {
 	e := newGroupEnv(t, 4)
 	s, w, launches := e.s, e.w, e.launches
@@ -103,12 +104,17 @@ func TestRefusedCommitInAGroup(t *testing.T) {
 	}
 	// Their next commits move the launches on in one statement each (the
 	// launches are known now), and a commit that skips a number is still
-	// refused.
+	// refused. After a refusal the group starts with its savepoints: it
+	// does not run twice.
 	next1, next3, gap := job(launches[1], 2, `{"n":12}`, nil), job(launches[3], 2, `{"n":32}`, nil), job(launches[0], 3, `{}`, nil)
+	replays = s.groupReplays.Load()
 	s.applyGroupOnce(w, []*commitJob{next1, next3, gap})
 	var sg *SequenceGapError
 	if next1.err != nil || next3.err != nil || !errors.As(gap.err, &sg) || sg.Want != 2 {
 		t.Errorf("next commits: %v, %v; a gap: %v", next1.err, next3.err, gap.err)
+	}
+	if got := s.groupReplays.Load() - replays; got != 0 {
+		t.Errorf("a group after a refusal ran again %d times, want none", got)
 	}
 	for i, want := range []struct {
 		seq        int64
@@ -134,6 +140,16 @@ func TestRefusedCommitInAGroup(t *testing.T) {
 			t.Errorf("learner %d: launch at %d, state %s, attempt %s, %d journal rows; want %d, %s, %s, %d",
 				i, l.Seq, st.State, a.Completion, journal, want.seq, want.state, want.completion, want.journal)
 		}
+	}
+	// A group without a refusal ends the savepoints; the next refusal
+	// runs its group twice again.
+	clean := job(launches[1], 3, `{"n":13}`, nil)
+	s.applyGroupOnce(w, []*commitJob{clean, job(launches[3], 3, `{"n":33}`, nil)})
+	again := job(launches[2], 1, `{}`, refused)
+	replays = s.groupReplays.Load()
+	s.applyGroupOnce(w, []*commitJob{job(launches[1], 4, `{"n":14}`, nil), again})
+	if clean.err != nil || !errors.Is(again.err, refused) || s.groupReplays.Load()-replays != 1 {
+		t.Errorf("a clean group: %v; then a refusal: %v, run again %d times, want once", clean.err, again.err, s.groupReplays.Load()-replays)
 	}
 }
 

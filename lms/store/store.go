@@ -47,9 +47,12 @@ type Store struct {
 	// groupReplays counts the commit groups run again with a savepoint per
 	// commit because one of them was refused (see applyGroupOnce).
 	groupReplays atomic.Int64
-	launchKeys   launchKeyCache // see applyCommit
-	closing      chan struct{}
-	closeOnce    sync.Once
+	// refusing: the last group run with savepoints had a refused commit,
+	// so the next one starts with them (see applyGroupOnce).
+	refusing   atomic.Bool
+	launchKeys launchKeyCache // see applyCommit
+	closing    chan struct{}
+	closeOnce  sync.Once
 
 	// SQLite: the background checkpointer (checkpoint.go) and how many
 	// checkpoints it has run.
